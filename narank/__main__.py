@@ -1,0 +1,5 @@
+import sys
+
+from narank.cli import main
+
+sys.exit(main())
