@@ -1,0 +1,235 @@
+"""Cells as PyTorch Geometric graphs, with ops on nodes and a registry of extra node features.
+
+NB101 cells already carry their ops on vertices. NB201 cells carry ops on edges, so each of
+the six edges becomes a node between the input node and the output node (8 nodes in all).
+Every graph gets both edge directions, marked by a 2-dim `edge_attr` (forward, backward),
+and a small structural encoding: each node's depth from the input and height to the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import torch
+from torch_geometric.data import Batch, Data
+
+from narank.errors import NarankError
+from narank.spaces import space_of
+
+NODE_TYPES = (
+    "input",
+    "output",
+    "none",
+    "skip_connect",
+    "nor_conv_1x1",
+    "nor_conv_3x3",
+    "avg_pool_3x3",
+    "conv3x3-bn-relu",
+    "conv1x1-bn-relu",
+    "maxpool3x3",
+)
+MAX_DEPTH = 8
+NB201_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+
+NodeFeatureFn = Callable[[Any, str], np.ndarray]
+_NODE_FEATURES: dict[str, tuple[NodeFeatureFn, int]] = {}
+
+
+def register_node_feature(name: str, width: int) -> Callable[[NodeFeatureFn], NodeFeatureFn]:
+    """Register `fn(cell, dataset) -> array[num_nodes, width]` as the node feature `name`."""
+
+    def wrap(fn: NodeFeatureFn) -> NodeFeatureFn:
+        _NODE_FEATURES[name] = (fn, width)
+        return fn
+
+    return wrap
+
+
+def node_feature_names() -> list[str]:
+    """Names usable in `node_features=` (after the proxies that add features are imported)."""
+    _load_optional_features()
+    return sorted(_NODE_FEATURES)
+
+
+def check_node_features(names: Iterable[str]) -> tuple[str, ...]:
+    """Validate feature names early, naming the unknown ones and the choices."""
+    names = tuple(n for n in names if n)
+    known = node_feature_names()
+    unknown = [n for n in names if n not in _NODE_FEATURES]
+    if unknown:
+        raise NarankError(f"unknown node feature(s) {unknown}; choose from {known}")
+    return names
+
+
+def extra_width(names: Sequence[str]) -> int:
+    """Total width of the named extra node features."""
+    return sum(_NODE_FEATURES[n][1] for n in check_node_features(names))
+
+
+def node_dim(names: Sequence[str] = ()) -> int:
+    """Width of `Data.x` for graphs built with these extra features."""
+    return len(NODE_TYPES) + 2 * (MAX_DEPTH + 1) + extra_width(names)
+
+
+def _nb201_structure(cell) -> tuple[list[str], list[tuple[int, int]]]:
+    """Edge-ops become nodes; a `none` op node keeps its label but no edges (nothing flows)."""
+    labels = ["input", *cell.ops, "output"]
+    live = [op != "none" for op in cell.ops]
+    edges: list[tuple[int, int]] = []
+    for k, (src, dst) in enumerate(NB201_EDGES):
+        if not live[k]:
+            continue
+        node = k + 1
+        if src == 0:
+            edges.append((0, node))
+        for k2, (src2, _) in enumerate(NB201_EDGES):
+            if src2 == dst and live[k2]:
+                edges.append((node, k2 + 1))
+        if dst == 3:
+            edges.append((node, 7))
+    return labels, edges
+
+
+def _nb101_structure(cell) -> tuple[list[str], list[tuple[int, int]]]:
+    matrix = np.asarray(cell.matrix)
+    src, dst = np.nonzero(matrix)
+    return list(cell.ops), list(zip(src.tolist(), dst.tolist(), strict=True))
+
+
+def structure(cell) -> tuple[list[str], list[tuple[int, int]]]:
+    """Node labels and forward edges of a cell's graph (ops on nodes)."""
+    space = space_of(cell)
+    return _nb201_structure(cell) if space == "nb201" else _nb101_structure(cell)
+
+
+def _depths(n: int, edges: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Longest-path depth from node 0 and height to node n-1 (nodes are topologically numbered)."""
+    depth = np.zeros(n, dtype=int)
+    height = np.zeros(n, dtype=int)
+    for s, d in sorted(edges):
+        depth[d] = max(depth[d], depth[s] + 1)
+    for s, d in sorted(edges, key=lambda e: -e[1]):
+        height[s] = max(height[s], height[d] + 1)
+    return np.minimum(depth, MAX_DEPTH), np.minimum(height, MAX_DEPTH)
+
+
+@lru_cache(maxsize=65536)
+def _base_arrays(labels: tuple[str, ...], edges: tuple[tuple[int, int], ...]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Op one-hot + depth/height one-hot rows, and forward edges [2, m]; cached per structure."""
+    n = len(labels)
+    x = np.zeros((n, len(NODE_TYPES) + 2 * (MAX_DEPTH + 1)), dtype=np.float32)
+    x[np.arange(n), [NODE_TYPES.index(label) for label in labels]] = 1.0
+    depth, height = _depths(n, list(edges))
+    x[np.arange(n), len(NODE_TYPES) + depth] = 1.0
+    x[np.arange(n), len(NODE_TYPES) + MAX_DEPTH + 1 + height] = 1.0
+    return x, np.asarray(edges, dtype=np.int64).reshape(-1, 2).T
+
+
+def _arrays(cell, names: tuple[str, ...], dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    labels, edges = structure(cell)
+    x, fwd = _base_arrays(tuple(labels), tuple(edges))
+    if names:
+        extra = [np.asarray(_NODE_FEATURES[k][0](cell, dataset), dtype=np.float32)
+                 .reshape(len(labels), _NODE_FEATURES[k][1]) for k in names]
+        x = np.concatenate([x, *extra], axis=1)
+    return x, fwd
+
+
+def _both_directions(fwd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    m = fwd.shape[1]
+    edge_attr = np.zeros((2 * m, 2), dtype=np.float32)
+    edge_attr[:m, 0] = 1.0
+    edge_attr[m:, 1] = 1.0
+    return np.concatenate([fwd, fwd[::-1]], axis=1), edge_attr
+
+
+def to_graph(cell, node_features: Sequence[str] = (), dataset: str = "cifar10") -> Data:
+    """Build the PyG graph of a cell: `x` = op one-hot + depth/height one-hot + extra features."""
+    x, fwd = _arrays(cell, check_node_features(node_features), dataset)
+    edge_index, edge_attr = _both_directions(fwd)
+    return Data(x=torch.from_numpy(x), edge_index=torch.from_numpy(edge_index),
+                edge_attr=torch.from_numpy(edge_attr), num_nodes=x.shape[0])
+
+
+def to_graphs(cells: Iterable, node_features: Sequence[str] = (), dataset: str = "cifar10",
+              targets: Sequence[float] | None = None) -> list[Data]:
+    """Graphs for many cells; `targets`, when given, go to `Data.y`."""
+    graphs = [to_graph(c, node_features, dataset) for c in cells]
+    if targets is not None:
+        if len(targets) != len(graphs):
+            raise NarankError(f"{len(graphs)} cells but {len(targets)} targets")
+        for g, t in zip(graphs, targets, strict=True):
+            g.y = torch.tensor([float(t)])
+    return graphs
+
+
+def to_batch(cells: Sequence, node_features: Sequence[str] = (), dataset: str = "cifar10") -> Batch:
+    """One PyG `Batch` for many cells, built directly (fast path for scoring whole spaces)."""
+    names = check_node_features(node_features)
+    xs, eis, eas, sizes = [], [], [], []
+    offset = 0
+    for cell in cells:
+        x, fwd = _arrays(cell, names, dataset)
+        ei, ea = _both_directions(fwd)
+        xs.append(x)
+        eis.append(ei + offset)
+        eas.append(ea)
+        sizes.append(x.shape[0])
+        offset += x.shape[0]
+    if not xs:
+        raise NarankError("no cells to batch")
+    sizes_t = torch.as_tensor(sizes)
+    return Batch(
+        x=torch.from_numpy(np.concatenate(xs)),
+        edge_index=torch.from_numpy(np.concatenate(eis, axis=1)),
+        edge_attr=torch.from_numpy(np.concatenate(eas)),
+        batch=torch.repeat_interleave(torch.arange(len(sizes)), sizes_t),
+        ptr=torch.cat([torch.zeros(1, dtype=torch.long), sizes_t.cumsum(0)]),
+    )
+
+
+# Per-node cost features: log-scaled totals over the whole network, 0 for input/output.
+
+NB201_OP_FLOPS_M = {
+    "cifar10": {"nor_conv_1x1": 4.36224, "nor_conv_3x3": 35.81952, "avg_pool_3x3": 1.29024},
+    "cifar100": {"nor_conv_1x1": 4.36224, "nor_conv_3x3": 35.81952, "avg_pool_3x3": 1.29024},
+    "imagenet16_120": {"nor_conv_1x1": 1.09056, "nor_conv_3x3": 8.95488, "avg_pool_3x3": 0.32256},
+}
+NB201_OP_PARAMS_M = {"nor_conv_1x1": 0.028, "nor_conv_3x3": 0.24304}
+
+
+def _nb201_cost(cell, table: dict[str, float]) -> np.ndarray:
+    return np.array([0.0, *(table.get(op, 0.0) for op in cell.ops), 0.0])
+
+
+@register_node_feature("flops", 1)
+def flops_feature(cell, dataset: str) -> np.ndarray:
+    """log1p of each node's MFLOPs over the whole network."""
+    if space_of(cell) == "nb201":
+        values = _nb201_cost(cell, NB201_OP_FLOPS_M.get(dataset, NB201_OP_FLOPS_M["cifar10"]))
+    else:
+        values = np.asarray(cell.vertex_flops(), dtype=float) / 1e6
+    return np.log1p(values)[:, None]
+
+
+@register_node_feature("params", 1)
+def params_feature(cell, dataset: str) -> np.ndarray:
+    """log1p of each node's parameters (millions, x10) over the whole network."""
+    if space_of(cell) == "nb201":
+        values = _nb201_cost(cell, NB201_OP_PARAMS_M)
+    else:
+        values = np.asarray(cell.vertex_params(), dtype=float) / 1e6
+    return np.log1p(10.0 * values)[:, None]
+
+
+def _load_optional_features() -> None:
+    """Import modules that register further node features (zero-cost proxies), if present."""
+    try:
+        import narank.proxies.features  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if exc.name != "narank.proxies.features":
+            raise

@@ -1,0 +1,54 @@
+"""The NAR ranker network: graph encoder, tier decoder and score head."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from torch import Tensor, nn
+from torch_geometric.data import Batch
+
+from narank.model.encoders import ENCODERS, GraphEncoder
+from narank.model.tiers import TierDecoder
+
+
+@dataclass
+class RankerConfig:
+    """Architecture hyper-parameters of a ranker (stored in every checkpoint)."""
+
+    in_dim: int
+    dim: int = 64
+    layers: int = 3
+    encoder: str = "gps"
+    heads: int = 4
+    dropout: float = 0.0
+    tiers: int = 5
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"unknown encoder {self.encoder!r}; choose from {ENCODERS}")
+        if self.dim % self.heads:
+            raise ValueError(f"dim {self.dim} must be divisible by heads {self.heads}")
+        if self.tiers < 2:
+            raise ValueError(f"need at least 2 tiers, got {self.tiers}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class NARanker(nn.Module):
+    """Maps a batch of cell graphs to (tier logits [B, K], scores [B], graph embeddings [B, d])."""
+
+    def __init__(self, config: RankerConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = GraphEncoder(config.in_dim, config.dim, config.layers, config.encoder,
+                                    config.heads, config.dropout)
+        self.tier_head = TierDecoder(config.dim, config.tiers, config.heads)
+        self.score_head = nn.Sequential(
+            nn.Linear(config.dim, config.dim), nn.GELU(), nn.Linear(config.dim, 1)
+        )
+
+    def forward(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
+        nodes, emb = self.encoder(batch.x, batch.edge_index, batch.edge_attr, batch.batch)
+        logits = self.tier_head(nodes, batch.batch, emb)
+        return logits, self.score_head(emb).squeeze(-1), emb

@@ -1,0 +1,33 @@
+"""Shipped pretrained rankers: `load_pretrained(name)` works with no benchmark data at all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from narank.errors import CheckpointError
+from narank.predictor import Ranker
+
+CHECKPOINT_DIR = Path(__file__).parent / "checkpoints"
+MANIFEST = CHECKPOINT_DIR / "manifest.json"
+
+
+def available() -> dict[str, dict]:
+    """Shipped checkpoint names -> their summary (space, dataset, metrics, file)."""
+    if not MANIFEST.is_file():
+        return {}
+    return json.loads(MANIFEST.read_text())
+
+
+def pretrained_path(name: str) -> Path:
+    """Path of a shipped checkpoint, or an error listing the names that exist."""
+    names = available()
+    if name not in names:
+        raise CheckpointError(f"no pretrained ranker named {name!r}; available: "
+                              f"{', '.join(sorted(names)) or 'none (run benchmarks/train_shipped.py)'}")
+    return CHECKPOINT_DIR / names[name]["file"]
+
+
+def load_pretrained(name: str) -> Ranker:
+    """Load a shipped ranker, e.g. `load_pretrained("nb201-cifar100")`."""
+    return Ranker.load(pretrained_path(name))

@@ -1,0 +1,9 @@
+#!/usr/bin/env python
+"""Train a NAR ranker: NAS-Bench-101 by default. Same options as `narank train --help`."""
+
+import sys
+
+from narank.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["train", *sys.argv[1:]]))
