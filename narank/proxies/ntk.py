@@ -1,0 +1,148 @@
+"""TE-NAS trainability: condition number of the NTK J J^T of a small network at initialization."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from narank.errors import InvalidCellError
+
+
+@dataclass(frozen=True)
+class ProxyResult:
+    """A proxy value averaged over initializations; `ok` is False when any init gave nan/inf."""
+
+    value: float
+    ok: bool
+    per_init: tuple[float, ...]
+
+
+def is_nb101(cell: object) -> bool:
+    """True for an NB101 cell or an (adjacency, ops) pair."""
+    return hasattr(cell, "matrix") or (isinstance(cell, tuple) and len(cell) == 2)
+
+
+def small_network(
+    cell: object, channels: int | None = None, cells: int = 1, num_classes: int = 10
+) -> nn.Module:
+    """A thin network for the cell: NB201 (C=16 default) or NB101 (C=16), `cells` per stage."""
+    if is_nb101(cell):
+        from narank.proxies.networks_nb101 import build_nb101
+
+        return build_nb101(cell, channels or 16, cells, num_classes)
+    from narank.proxies.networks_nb201 import build_nb201
+
+    return build_nb201(cell, channels=channels or 16, cells_per_stage=cells, num_classes=num_classes)
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one thread (faster for these small per-sample workloads), then restore."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def gaussian_batch(batch_size: int, resolution: int, seed: int) -> torch.Tensor:
+    """A seeded batch of standard-normal images, shape (batch, 3, resolution, resolution)."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(batch_size, 3, resolution, resolution, generator=gen)
+
+
+def _check_images(images: torch.Tensor) -> torch.Tensor:
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise InvalidCellError(
+            f"images must have shape (batch, 3, H, W), got {tuple(images.shape)}; "
+            "pass a batch of RGB images as a float tensor"
+        )
+    return images.float()
+
+
+def freeze_batch_stats(model: nn.Module, x: torch.Tensor) -> None:
+    """Run one train-mode forward so BN running stats equal this batch's, then switch to eval."""
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = 1.0
+    model.train()
+    with torch.no_grad():
+        model(x)
+    model.eval()
+
+
+def ntk_gram(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Theta = J J^T, J the per-sample gradient of the summed logits w.r.t. all weights.
+
+    Batch-norm uses this batch's statistics as constants (no gradient through them), so the
+    per-sample gradients are computed in one vectorized pass.
+    """
+    from torch.func import functional_call, grad, vmap
+
+    freeze_batch_stats(model, x)
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    buffers = {k: v.detach() for k, v in model.named_buffers()}
+
+    def summed_logits(p: dict[str, torch.Tensor], xi: torch.Tensor) -> torch.Tensor:
+        return functional_call(model, (p, buffers), (xi.unsqueeze(0),)).sum()
+
+    grads = vmap(grad(summed_logits), in_dims=(None, 0))(params, x)
+    jac = torch.cat([g.reshape(len(x), -1) for g in grads.values()], dim=1).double()
+    return jac @ jac.T
+
+
+def condition_number(gram: torch.Tensor) -> float:
+    """lambda_max / lambda_min of a symmetric matrix; inf if lambda_min <= 0, nan if not finite."""
+    if not torch.isfinite(gram).all():
+        return math.nan
+    eig = torch.linalg.eigvalsh(gram)
+    lo, hi = float(eig[0]), float(eig[-1])
+    if hi <= 0 or not math.isfinite(hi):
+        return math.nan
+    return hi / lo if lo > 0 else math.inf
+
+
+def _average(values: list[float]) -> ProxyResult:
+    ok = all(math.isfinite(v) for v in values)
+    if ok:
+        value = sum(values) / len(values)
+    elif any(math.isnan(v) for v in values):
+        value = math.nan
+    else:
+        value = math.inf
+    return ProxyResult(value, ok, tuple(values))
+
+
+def ntk_condition_number(
+    cell: object,
+    seed: int = 0,
+    n_inits: int = 3,
+    batch_size: int = 64,
+    channels: int = 8,
+    resolution: int = 16,
+    num_classes: int = 10,
+    images: torch.Tensor | None = None,
+) -> ProxyResult:
+    """Mean NTK condition number over `n_inits` seeded inits (lower = more trainable).
+
+    Thin network: `channels` wide, one cell per stage; a seeded Gaussian batch unless
+    `images` (batch, 3, H, W) is given. Non-finite inits make the value nan/inf, `ok` False.
+    """
+    x = gaussian_batch(batch_size, resolution, seed) if images is None else _check_images(images)
+    values = []
+    with single_thread(), torch.random.fork_rng(devices=[]):
+        for k in range(n_inits):
+            torch.manual_seed(seed * 1000 + k)
+            model = small_network(cell, channels, 1, num_classes)
+            try:
+                values.append(condition_number(ntk_gram(model, x)))
+            except (RuntimeError, torch.linalg.LinAlgError):
+                values.append(math.nan)
+    return _average(values)
