@@ -1,0 +1,110 @@
+"""The query-counting oracle every search method shares: ground-truth lookups under a budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from narank.benchmarks import BenchmarkTable, NotInTableError
+from narank.errors import NarankError
+from narank.spaces import canonical_id
+
+
+class BudgetExhausted(NarankError):
+    """A lookup was attempted after the query budget was spent."""
+
+
+@dataclass
+class Query:
+    """One ground-truth lookup: the cell, its search metric (validation) and test accuracy."""
+
+    cell: Any
+    id: str
+    valid_acc: float
+    test_acc: float | None
+
+
+class OracleTable:
+    """Fast per-id access to the validation / test accuracy columns of one dataset."""
+
+    def __init__(self, table: BenchmarkTable, dataset: str):
+        self.table = table
+        self.space = table.space
+        self.dataset = dataset
+        self.pos = {cid: i for i, cid in enumerate(table.metrics.index)}
+        self.valid = table.targets(f"{dataset}_valid_acc")
+        test_col = f"{dataset}_test_acc"
+        self.test = table.targets(test_col) if test_col in table.metrics.columns else None
+
+    def has(self, cell: Any) -> bool:
+        """Whether the table holds ground truth for this cell (free: no accuracy is revealed)."""
+        pos = self.pos.get(canonical_id(cell))
+        return pos is not None and bool(np.isfinite(self.valid[pos]))
+
+    def lookup(self, cell: Any) -> tuple[str, float, float | None]:
+        """(id, valid_acc, test_acc) of a cell, or NotInTableError ("no ground truth")."""
+        cid = canonical_id(cell)
+        pos = self.pos.get(cid)
+        if pos is None or not np.isfinite(self.valid[pos]):
+            raise NotInTableError(f"{self.space} cell {cid} has no ground truth in this table "
+                                  f"({len(self.pos):,} cells); not guessing its accuracy")
+        test = None if self.test is None or not np.isfinite(self.test[pos]) else float(self.test[pos])
+        return cid, float(self.valid[pos]), test
+
+    @property
+    def best_test(self) -> float | None:
+        """Highest test accuracy in the table (the optimum), if the table has test accuracies."""
+        return None if self.test is None else float(np.nanmax(self.test))
+
+    @property
+    def best_valid(self) -> float:
+        """Highest validation accuracy in the table."""
+        return float(np.nanmax(self.valid))
+
+
+@lru_cache(maxsize=8)
+def oracle_table(table: BenchmarkTable, dataset: str) -> OracleTable:
+    """Cached OracleTable for a (table, dataset) pair."""
+    return OracleTable(table, dataset)
+
+
+class Oracle:
+    """Counts every lookup and refuses any beyond `budget`; methods see only validation accuracy."""
+
+    def __init__(self, table: OracleTable, budget: int):
+        if budget < 1:
+            raise NarankError(f"the query budget must be at least 1, got {budget}")
+        self.table = table
+        self.budget = int(budget)
+        self.history: list[Query] = []
+        self._ids: set[str] = set()
+
+    @property
+    def used(self) -> int:
+        """Lookups made so far."""
+        return len(self.history)
+
+    @property
+    def remaining(self) -> int:
+        """Lookups still allowed."""
+        return self.budget - self.used
+
+    def seen(self, cell: Any) -> bool:
+        """Whether this exact cell (canonical id) was already looked up."""
+        return canonical_id(cell) in self._ids
+
+    def has(self, cell: Any) -> bool:
+        """Whether a lookup of this cell would find ground truth (free)."""
+        return self.table.has(cell)
+
+    def query(self, cell: Any) -> float:
+        """Validation accuracy of `cell`; counts one lookup (cells without ground truth raise first)."""
+        if self.remaining <= 0:
+            raise BudgetExhausted(f"query budget of {self.budget} lookups is spent")
+        cid, valid, test = self.table.lookup(cell)
+        self.history.append(Query(cell, cid, valid, test))
+        self._ids.add(cid)
+        return valid

@@ -1,0 +1,295 @@
+"""Per-tier statistics of the cells a ranker puts in each tier, and the sampler they drive.
+
+The statistics are a JSON-able dict (stored as `manifest["tier_stats"]` in checkpoints):
+histograms of FLOPs and params (1-D, and joint FLOPs x params) and of op counts (NB201) or
+vertex count and op counts (NB101), one histogram per predicted tier, plus the KL divergence
+of the top tier from the others. `TierSampler` draws FLOPs/params targets from the top tier's
+joint histogram and samples cells that fit them by bounded rejection when that KL is over a
+threshold, else uniformly, and always mixes in a fraction of purely random cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from narank.errors import NarankError
+
+STATS_VERSION = 1
+COST_FEATURES = ("flops_M", "params_M")
+EPS = 1e-3
+
+
+# ------------------------------------------------------------------------- cell features
+
+
+def cell_features(space: str, dataset: str, cells: Sequence) -> dict[str, np.ndarray]:
+    """Per-cell features: flops_M, params_M, op counts (`op:<name>`), NB101 also num_vertices."""
+    if space == "nb201":
+        from narank.spaces import nb201
+
+        ops = nb201.ops_matrix(cells)
+        counts = nb201.op_counts_matrix(ops)
+        out = {"flops_M": nb201.flops_M_batch(ops, dataset), "params_M": nb201.params_M_batch(ops, dataset)}
+        for i, op in enumerate(nb201.OPS):
+            out[f"op:{op}"] = counts[:, i].astype(float)
+        return out
+    from narank.spaces import nb101
+
+    out = {
+        "flops_M": np.array([c.flops() / 1e6 for c in cells], dtype=float),
+        "params_M": np.array([c.params_M for c in cells], dtype=float),
+        "num_vertices": np.array([c.num_vertices for c in cells], dtype=float),
+    }
+    for op in nb101.OPS:
+        out[f"op:{op}"] = np.array([sum(o == op for o in c.ops) for c in cells], dtype=float)
+    return out
+
+
+@lru_cache(maxsize=4)
+def nb201_space_features(dataset: str) -> dict[str, np.ndarray]:
+    """`cell_features` of all 15,625 NB201 cells in official index order (cached)."""
+    from narank.spaces import nb201
+
+    return cell_features("nb201", dataset, nb201.all_cells())
+
+
+def _count_edges(space: str, name: str) -> list[float]:
+    """Integer-centred bin edges for a count feature."""
+    top = 7 if name == "num_vertices" else (6 if space == "nb201" else 5)
+    return [k - 0.5 for k in range(top + 2)]
+
+
+def _cost_edges(values: np.ndarray, bins: int) -> list[float]:
+    """Equal-width edges spanning the values, slightly widened so the extremes fall inside."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    pad = max(1e-6, 1e-3 * (hi - lo))
+    return np.linspace(lo - pad, hi + pad, bins + 1).tolist()
+
+
+def bin_index(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """Bin of each value under `edges` (values outside are clipped to the end bins)."""
+    e = np.asarray(edges, dtype=float)
+    return np.clip(np.searchsorted(e, np.asarray(values, dtype=float), side="right") - 1, 0, len(e) - 2)
+
+
+def kl_divergence(p: np.ndarray, q: np.ndarray, eps: float = EPS) -> float:
+    """KL(p || q) of two histograms (counts or probabilities), smoothed by `eps`."""
+    p = np.asarray(p, dtype=float).ravel() + eps
+    q = np.asarray(q, dtype=float).ravel() + eps
+    p, q = p / p.sum(), q / q.sum()
+    return float(np.sum(p * np.log(p / q)))
+
+
+# ------------------------------------------------------------------------------ statistics
+
+
+def tier_stats_from(space: str, dataset: str, features: dict[str, np.ndarray], tiers: np.ndarray,
+                    k: int, bins: int = 16, edges: dict[str, list[float]] | None = None) -> dict[str, Any]:
+    """Statistics dict from per-cell features and predicted tiers (1 = best .. k)."""
+    tiers = np.asarray(tiers, dtype=int)
+    if len(tiers) == 0:
+        raise NarankError("no cells to compute tier statistics from")
+    edges = dict(edges or {})
+    hist: dict[str, Any] = {}
+    for name, values in features.items():
+        if name not in edges:
+            edges[name] = _cost_edges(values, bins) if name in COST_FEATURES else _count_edges(space, name)
+        idx = bin_index(values, edges[name])
+        n_bins = len(edges[name]) - 1
+        hist[name] = [np.bincount(idx[tiers == t], minlength=n_bins).tolist() for t in range(1, k + 1)]
+    fi = bin_index(features["flops_M"], edges["flops_M"])
+    pi = bin_index(features["params_M"], edges["params_M"])
+    nf, np_ = len(edges["flops_M"]) - 1, len(edges["params_M"]) - 1
+    joint = fi * np_ + pi
+    joint_hist = [np.bincount(joint[tiers == t], minlength=nf * np_).tolist() for t in range(1, k + 1)]
+    top = np.asarray(joint_hist[0])
+    rest = np.asarray(joint_hist[1:]).sum(axis=0)
+    kl = {name: kl_divergence(h[0], np.asarray(h[1:]).sum(axis=0)) for name, h in hist.items()}
+    return {
+        "version": STATS_VERSION,
+        "space": space,
+        "dataset": dataset,
+        "tiers": k,
+        "n_samples": int(len(tiers)),
+        "counts": np.bincount(tiers - 1, minlength=k).tolist(),
+        "edges": edges,
+        "hist": hist,
+        "joint": {"x": "flops_M", "y": "params_M", "hist": joint_hist},
+        "kl": kl,
+        "kl_top_bottom": kl_divergence(top, rest) if top.sum() and rest.sum() else 0.0,
+    }
+
+
+def sample_space(space: str, n: int, rng: np.random.Generator) -> list:
+    """`n` uniform cells of the whole space (NB201: distinct when n <= 15,625)."""
+    if space == "nb201":
+        from narank.spaces import nb201
+
+        return nb201.sample(min(n, nb201.NUM_CELLS), rng, replace=False)
+    from narank.spaces import nb101
+
+    return nb101.sample(n, rng)
+
+
+def compute_tier_stats(ranker: Any, n_samples: int = 10_000, seed: int = 0, bins: int = 16,
+                       cells: Sequence | None = None) -> dict[str, Any]:
+    """Tier statistics of `ranker` over `n_samples` uniform cells of its space (or `cells`)."""
+    rng = np.random.default_rng(seed)
+    if cells is None:
+        cells = sample_space(ranker.space, n_samples, rng)
+    _, tiers = ranker.predict(cells)
+    feats = cell_features(ranker.space, ranker.dataset, cells)
+    stats = tier_stats_from(ranker.space, ranker.dataset, feats, tiers, ranker.config.tiers, bins)
+    stats["seed"] = int(seed)
+    return stats
+
+
+def check_stats(stats: Any) -> dict[str, Any]:
+    """Validate a stored statistics dict (e.g. from a manifest) or raise a clear error."""
+    keys = ("version", "space", "tiers", "edges", "joint", "kl_top_bottom")
+    if not isinstance(stats, dict) or any(k not in stats for k in keys):
+        raise NarankError("tier statistics are missing or malformed (expected keys "
+                          f"{', '.join(keys)}); recompute them with compute_tier_stats")
+    if stats["version"] != STATS_VERSION:
+        raise NarankError(f"tier statistics version {stats['version']} is not supported "
+                          f"(this narank reads version {STATS_VERSION})")
+    return stats
+
+
+# --------------------------------------------------------------------------------- pools
+
+
+@dataclass
+class CellPool:
+    """Where candidates come from: a finite list of cells, or a generator of the whole space.
+
+    `cells` + `features` (flops_M, params_M arrays aligned with `cells`) for a finite pool;
+    otherwise `draw(m, rng)` produces random valid cells whose features are computed on demand.
+    """
+
+    space: str
+    dataset: str
+    cells: Sequence | None = None
+    features: dict[str, np.ndarray] | None = None
+    draw: Callable[[int, np.random.Generator], list] | None = None
+
+    def random(self, m: int, rng: np.random.Generator) -> tuple[list, np.ndarray, np.ndarray]:
+        """`m` uniform draws: (cells, flops_M, params_M)."""
+        if self.cells is not None and self.features is not None:
+            idx = rng.integers(0, len(self.cells), size=m)
+            return ([self.cells[i] for i in idx.tolist()], self.features["flops_M"][idx],
+                    self.features["params_M"][idx])
+        if self.draw is None:
+            raise NarankError("a CellPool needs cells with features, or a draw function")
+        cells = self.draw(m, rng)
+        if not cells:
+            return [], np.zeros(0), np.zeros(0)
+        feats = cell_features(self.space, self.dataset, cells)
+        return cells, feats["flops_M"], feats["params_M"]
+
+
+def space_pool(space: str, dataset: str) -> CellPool:
+    """The whole search space: NB201 as a finite list, NB101 by the official random generator."""
+    if space == "nb201":
+        from narank.spaces import nb201
+
+        return CellPool(space, dataset, nb201.all_cells(), nb201_space_features(dataset))
+    return CellPool(space, dataset, draw=lambda m, rng: sample_space("nb101", m, rng))
+
+
+def cell_key(cell: Any) -> Hashable:
+    """Identity used to avoid duplicates: NB201 iso key (same function), NB101 module hash."""
+    return cell.iso_key if hasattr(cell, "iso_key") else cell.hash
+
+
+# ------------------------------------------------------------------------------- sampler
+
+
+@dataclass
+class SampleResult:
+    """Sampled cells, which of them were drawn to a target, and whether targets were used."""
+
+    cells: list
+    targeted: np.ndarray
+    active: bool
+    misses: int
+
+
+class TierSampler:
+    """Sample candidates from the top tier's FLOPs/params histogram (KL-gated) or uniformly."""
+
+    def __init__(self, stats: dict[str, Any], threshold: float = 0.05, random_frac: float = 0.2,
+                 max_tries: int = 200, uniform: bool = False):
+        self.stats = check_stats(stats)
+        if not 0.0 <= random_frac <= 1.0:
+            raise NarankError(f"random_frac must be in [0, 1], got {random_frac}")
+        self.threshold = threshold
+        self.random_frac = random_frac
+        self.max_tries = max_tries
+        self.uniform = uniform
+        self.fx = self.stats["edges"]["flops_M"]
+        self.px = self.stats["edges"]["params_M"]
+        top = np.asarray(self.stats["joint"]["hist"][0], dtype=float)
+        self.top = top / top.sum() if top.sum() > 0 else None
+
+    @property
+    def active(self) -> bool:
+        """True when targets come from the top tier (KL over threshold and a non-empty top tier)."""
+        return (not self.uniform and self.top is not None
+                and float(self.stats["kl_top_bottom"]) > self.threshold)
+
+    def joint_bin(self, flops: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """Joint FLOPs x params bin of each cell."""
+        return bin_index(flops, self.fx) * (len(self.px) - 1) + bin_index(params, self.px)
+
+    def sample(self, n: int, rng: np.random.Generator, pool: CellPool,
+               exclude: set | None = None) -> SampleResult:
+        """`n` distinct candidates (by `cell_key`), none in `exclude`."""
+        exclude = set() if exclude is None else exclude
+        seen: set = set()
+        out: list = []
+        targeted: list[bool] = []
+
+        def take(cell: Any, is_target: bool) -> bool:
+            key = cell_key(cell)
+            if key in exclude or key in seen:
+                return False
+            seen.add(key)
+            out.append(cell)
+            targeted.append(is_target)
+            return True
+
+        n_target = int(round(n * (1.0 - self.random_frac))) if self.active else 0
+        misses = 0
+        if n_target:
+            wanted = np.bincount(rng.choice(len(self.top), size=n_target, p=self.top),
+                                 minlength=len(self.top))
+            tries, chunk = 0, max(256, 4 * n_target)
+            while wanted.sum() > 0 and tries < self.max_tries * n_target:
+                cells, fl, pa = pool.random(chunk, rng)
+                tries += len(cells)
+                for cell, b in zip(cells, self.joint_bin(fl, pa).tolist()):
+                    if wanted[b] > 0 and take(cell, True):
+                        wanted[b] -= 1
+            misses = int(wanted.sum())
+        stall = 0
+        while len(out) < n and stall < 50:
+            cells, _, _ = pool.random(max(64, n - len(out)), rng)
+            before = len(out)
+            for cell in cells:
+                if len(out) >= n:
+                    break
+                take(cell, False)
+            stall = stall + 1 if len(out) == before else 0
+        return SampleResult(out, np.asarray(targeted, dtype=bool), self.active, misses)
+
+
+def uniform_stats(space: str, dataset: str, k: int = 5) -> dict[str, Any]:
+    """A placeholder statistics dict with zero KL: the sampler then draws uniformly."""
+    feats = {"flops_M": np.array([0.0, 1.0]), "params_M": np.array([0.0, 1.0])}
+    return tier_stats_from(space, dataset, feats, np.array([1, 2]), k, bins=1)
