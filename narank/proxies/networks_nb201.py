@@ -48,8 +48,9 @@ def make_op(name: str, channels: int) -> nn.Module:
     raise InvalidCellError(f"unknown NB201 op {name!r}; use one of {', '.join(OPS)}")
 
 
-def cell_ops(cell: object) -> tuple[str, ...]:
-    """The 6 edge ops of an NB201 cell, an arch string or an ops sequence."""
+def cell_ops(cell: object) -> tuple:
+    """The 6 edge ops of an NB201 cell, an arch string or a sequence; an edge may be a tuple of
+    ops (a supernet edge that sums them)."""
     if isinstance(cell, str):
         if not cell.startswith("|"):
             raise InvalidCellError(
@@ -58,18 +59,33 @@ def cell_ops(cell: object) -> tuple[str, ...]:
         ops = tuple(tok.split("~")[0] for tok in cell.replace("+", "").split("|") if tok)
     else:
         ops = tuple(getattr(cell, "ops", cell))  # type: ignore[arg-type]
-    if len(ops) != 6 or any(op not in OPS for op in ops):
+    names = [op for edge in ops for op in ((edge,) if isinstance(edge, str) else edge)]
+    if len(ops) != 6 or any(op not in OPS for op in names):
         raise InvalidCellError(f"an NB201 cell needs 6 ops from {OPS}, got {ops!r}")
     return ops
+
+
+class MixedEdge(nn.Module):
+    """A supernet edge: the sum of several ops."""
+
+    def __init__(self, names: Sequence[str], channels: int) -> None:
+        super().__init__()
+        self.ops = nn.ModuleList(make_op(name, channels) for name in names)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return sum(op(x) for op in self.ops)
 
 
 class NB201Cell(nn.Module):
     """One cell: node j sums op(node i) over edges i -> j; the output is node 3."""
 
-    def __init__(self, ops: Sequence[str], channels: int) -> None:
+    def __init__(self, ops: Sequence[str | Sequence[str]], channels: int) -> None:
         super().__init__()
         self.ops = tuple(ops)
-        self.edges = nn.ModuleList(make_op(op, channels) for op in self.ops)
+        self.edges = nn.ModuleList(
+            make_op(op, channels) if isinstance(op, str) else MixedEdge(op, channels)
+            for op in self.ops
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
