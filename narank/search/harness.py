@@ -1,0 +1,205 @@
+"""Run search methods over seeds in one harness; summarise (JSON schema of `narank search`) and plot."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from narank.errors import NarankError
+from narank.search.baselines import random_search, rea, uniform_search
+from narank.search.loop import SearchConfig, SearchRun, query_dict, ranker_search
+from narank.search.oracle import OracleTable, Query
+
+QUERY_METHODS = ("narank", "uniform", "rea", "random")
+ZERO_SHOT = ("sed", "tenas")
+METHODS = QUERY_METHODS + ZERO_SHOT
+DEFAULT_METHODS = ("narank", "rea", "random", "uniform")
+TOL = 1e-6
+
+
+def parse_methods(text: str | Sequence[str]) -> list[str]:
+    """Method names from 'a,b,c' (or a list), checked against METHODS."""
+    names = [m.strip().lower() for m in (text.split(",") if isinstance(text, str) else text)]
+    names = [m for m in names if m]
+    bad = [m for m in names if m not in METHODS]
+    if bad or not names:
+        raise NarankError(f"unknown search method(s) {bad or names}; choose from {', '.join(METHODS)}")
+    return list(dict.fromkeys(names))
+
+
+def _zero_shot_fn(method: str) -> Callable[..., Any]:
+    """`sed_search` / `tenas_search` from narank.proxies.zero_shot, imported lazily."""
+    try:
+        from narank.proxies import zero_shot
+    except ModuleNotFoundError as exc:
+        if exc.name != "narank.proxies.zero_shot":
+            raise
+        raise NarankError(f"method {method!r} needs narank.proxies.zero_shot, which is not "
+                          "installed in this narank; use narank, rea, random or uniform") from exc
+    fn = getattr(zero_shot, f"{method}_search", None)
+    if fn is None:
+        raise NarankError(f"narank.proxies.zero_shot has no {method}_search function")
+    return fn
+
+
+def _as_cell(space: str, obj: Any) -> Any:
+    """The cell a zero-shot method returned (a cell, arch string, index, dict or (cell, score))."""
+    from narank.spaces import parse_cell
+
+    if isinstance(obj, dict):
+        for key in ("cell", "arch", "arch_str", "index", "hash"):
+            if key in obj:
+                return _as_cell(space, obj[key])
+    if isinstance(obj, tuple) and len(obj) == 2 and not isinstance(obj[0], (int, str)):
+        return _as_cell(space, obj[0])
+    return parse_cell(space, obj)
+
+
+def zero_shot_search(method: str, otable: OracleTable, seed: int) -> SearchRun:
+    """Run a zero-shot method (0 lookups) and look its pick up for the report only."""
+    fn = _zero_shot_fn(method)
+    offered = {"space": otable.space, "dataset": otable.dataset, "seed": seed, "table": otable.table}
+    params = inspect.signature(fn).parameters
+    kwargs = {k: v for k, v in offered.items() if k in params}
+    cell = _as_cell(otable.space, fn(**kwargs))
+    cid, valid, test = otable.lookup(cell)
+    return SearchRun(method, seed, 0, [], chosen=Query(cell, cid, valid, test))
+
+
+def run_method(method: str, otable: OracleTable, budget: int, seed: int,
+               cfg: SearchConfig | None = None) -> SearchRun:
+    """One run of `method` with `budget` lookups and seed `seed`; records its wall time."""
+    start = time.perf_counter()
+    if method == "narank":
+        run = ranker_search(otable, budget, seed, cfg)
+    elif method == "uniform":
+        run = uniform_search(otable, budget, seed, cfg)
+    elif method == "rea":
+        run = rea(otable, budget, seed)
+    elif method == "random":
+        run = random_search(otable, budget, seed)
+    elif method in ZERO_SHOT:
+        run = zero_shot_search(method, otable, seed)
+    else:
+        raise NarankError(f"unknown search method {method!r}; choose from {', '.join(METHODS)}")
+    run.info["seconds"] = time.perf_counter() - start
+    return run
+
+
+def _metric(q: Query) -> float:
+    return q.test_acc if q.test_acc is not None else q.valid_acc
+
+
+def summarise(runs: dict[str, list[SearchRun]], otable: OracleTable, budget: int) -> dict[str, Any]:
+    """Summary in the `narank search --json` schema (runs are cut at `budget` lookups)."""
+    has_test = otable.test is not None
+    best = otable.best_test if has_test else otable.best_valid
+    out: dict[str, Any] = {
+        "space": otable.space,
+        "dataset": otable.dataset,
+        "budget": budget,
+        "metric": "test_acc" if has_test else "valid_acc",
+        "optimum": {"test_acc": otable.best_test, "valid_acc": otable.best_valid},
+        "methods": {},
+    }
+    if otable.space == "nb101":
+        out["note"] = (f"NB101: searched over the {len(otable.pos):,} cells with ground truth in the "
+                       "table (a random 7% of the space); the table has no test accuracy, so the "
+                       "pick's validation accuracy is reported")
+    for name, method_runs in runs.items():
+        rows, values, hits, vhits, qhits, secs = [], [], [], [], [], []
+        for run in method_runs:
+            run = run.truncated(budget) if run.chosen is None else run
+            pick = run.pick()
+            if pick is None:
+                continue
+            row = {"seed": run.seed, **query_dict(pick), "queries": run.queries}
+            row.setdefault("test_acc", None)
+            rows.append(row)
+            values.append(_metric(pick))
+            hits.append(_metric(pick) >= best - TOL)
+            vhits.append(pick.valid_acc >= otable.best_valid - TOL)
+            qhits.append(any(_metric(q) >= best - TOL for q in run.history) or hits[-1])
+            secs.append(run.info.get("seconds", float("nan")))
+        vals = np.asarray(values, dtype=float)
+        out["methods"][name] = {
+            "test_acc_mean": float(vals.mean()) if has_test and len(vals) else None,
+            "test_acc_std": float(vals.std()) if has_test and len(vals) else None,
+            "valid_acc_mean": float(np.mean([r["valid_acc"] for r in rows])) if rows else None,
+            "optimum_rate": float(np.mean(hits)) if hits else 0.0,
+            "valid_optimum_rate": float(np.mean(vhits)) if vhits else 0.0,
+            "queried_optimum_rate": float(np.mean(qhits)) if qhits else 0.0,
+            "queries_max": max((r["queries"] for r in rows), default=0),
+            "seconds_mean": float(np.nanmean(secs)) if secs else None,
+            "runs": rows,
+        }
+    return out
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """Plain-text table of a summary."""
+    metric = summary["metric"]
+    opt = summary["optimum"][metric]
+    lines = [f"{summary['space']} {summary['dataset']}, budget {summary['budget']} lookups; "
+             f"pick = best validation accuracy, reported: {metric} (optimum {opt:.2f})",
+             f"{'method':<9} {'runs':>4} {metric + ' mean ± std':>22} {'optimum':>8} "
+             f"{'best-valid':>10} {'queries':>7} {'s/run':>6}"]
+    for name, m in summary["methods"].items():
+        n = len(m["runs"])
+        mean = m["test_acc_mean"] if m["test_acc_mean"] is not None else m["valid_acc_mean"]
+        std = m["test_acc_std"]
+        if std is None:
+            std = float(np.std([r["valid_acc"] for r in m["runs"]])) if n else 0.0
+        secs = m["seconds_mean"]
+        lines.append(f"{name:<9} {n:>4} {mean:>14.2f} ± {std:<5.2f} {m['optimum_rate'] * n:>5.0f}/{n:<2} "
+                     f"{m['valid_optimum_rate'] * n:>7.0f}/{n:<2} {m['queries_max']:>7} "
+                     f"{secs if secs is not None else float('nan'):>6.1f}")
+    lines.append("optimum = chosen cell has the best test accuracy in the table; best-valid = chosen "
+                 "cell has the best validation accuracy")
+    if "note" in summary:
+        lines.append(summary["note"])
+    return "\n".join(lines)
+
+
+def plot_curves(runs: dict[str, list[SearchRun]], budget: int, path: str, title: str,
+                optimum: float | None = None, ylabel: str = "test accuracy of pick (%)") -> None:
+    """Best-so-far accuracy of the pick against lookups, mean ± std over seeds, all methods."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    x = np.arange(1, budget + 1)
+    lows = []
+    for name, method_runs in runs.items():
+        if any(r.chosen is not None for r in method_runs):
+            values = [_metric(r.chosen) for r in method_runs if r.chosen is not None]
+            ax.axhline(float(np.mean(values)), ls="--", lw=1, label=f"{name} (0 lookups)")
+            continue
+        curves = [r.truncated(budget).curve() for r in method_runs]
+        curves = [c + [c[-1]] * (budget - len(c)) for c in curves if c]
+        if not curves:
+            continue
+        arr = np.asarray(curves, dtype=float)
+        mean, std = arr.mean(axis=0), arr.std(axis=0)
+        ax.plot(x, mean, label=name)
+        ax.fill_between(x, mean - std, mean + std, alpha=0.15)
+        lows.append(float(np.min(mean[min(len(mean) - 1, budget // 5):])))
+    if optimum is not None:
+        ax.axhline(optimum, color="k", ls=":", lw=1, label=f"optimum {optimum:.2f}")
+    if lows and optimum is not None:
+        span = optimum - min(lows)
+        ax.set_ylim(min(lows) - 0.3 * span - 0.05, optimum + 0.1 * span + 0.05)
+    ax.set_xlabel("ground-truth lookups")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
