@@ -119,3 +119,13 @@ def test_cli_sed_json_and_csv(tmp_path, nb201_csv, capsys):
     assert set(summary) >= {"spearman_rho", "kendall_tau", "seconds_per_cell", "n"}
     assert out.read_text().splitlines()[0] == "index,score"
     assert main(["proxies", "--space", "nb201", "--proxy", "nope"]) == 2
+
+
+def test_sed_search_and_supernet_edges():
+    from narank.proxies.ntk import small_network
+    from narank.proxies.zero_shot import _rank, sed_search
+
+    assert sed_search("cifar10").ops == ("nor_conv_3x3",) * 6
+    supernet = tuple(("skip_connect", "nor_conv_3x3") for _ in range(6))
+    assert small_network(supernet, 4)(torch.randn(2, 3, 8, 8)).shape == (2, 10)
+    assert list(_rank([3.0, float("nan"), 1.0], descending=False)) == [1, 2, 0]
