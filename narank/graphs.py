@@ -74,10 +74,27 @@ def node_dim(names: Sequence[str] = ()) -> int:
     return len(NODE_TYPES) + 2 * (MAX_DEPTH + 1) + extra_width(names)
 
 
+def _nb201_live(ops: Sequence[str]) -> list[bool]:
+    """Which edges carry information from the input to the output (not `none`, not dead-ended)."""
+    reach_in = [True, False, False, False]
+    for (src, dst), op in zip(NB201_EDGES, ops, strict=True):
+        if op != "none" and reach_in[src]:
+            reach_in[dst] = True
+    reach_out = [False, False, False, True]
+    for (src, dst), op in reversed(list(zip(NB201_EDGES, ops, strict=True))):
+        if op != "none" and reach_out[dst]:
+            reach_out[src] = True
+    return [op != "none" and reach_in[s] and reach_out[d]
+            for (s, d), op in zip(NB201_EDGES, ops, strict=True)]
+
+
 def _nb201_structure(cell) -> tuple[list[str], list[tuple[int, int]]]:
-    """Edge-ops become nodes; a `none` op node keeps its label but no edges (nothing flows)."""
-    labels = ["input", *cell.ops, "output"]
-    live = [op != "none" for op in cell.ops]
+    """Edge-ops become nodes; ops off every input->output path act as `none` (nothing flows).
+
+    So cells that compute the same function get the same graph.
+    """
+    live = _nb201_live(cell.ops)
+    labels = ["input", *(op if ok else "none" for op, ok in zip(cell.ops, live, strict=True)), "output"]
     edges: list[tuple[int, int]] = []
     for k, (src, dst) in enumerate(NB201_EDGES):
         if not live[k]:

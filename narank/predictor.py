@@ -66,8 +66,13 @@ class Ranker:
     # ---------------------------------------------------------------- training
 
     def fit(self, cells: Iterable, accuracies: Sequence[float], progress: bool = True,
-            resume: bool = False) -> Ranker:
-        """Cut tiers from `accuracies`, train the network; with `resume`, continue saved training."""
+            resume: bool = False, checkpoint: str | os.PathLike | None = None,
+            checkpoint_every: int = 0) -> Ranker:
+        """Cut tiers from `accuracies` and train; `resume` continues a loaded checkpoint's training.
+
+        With `checkpoint` and `checkpoint_every`, a resumable checkpoint is written every that
+        many epochs, so an interrupted run loses little.
+        """
         cells = self.cells(cells)
         acc = np.asarray(accuracies, dtype=float)
         if len(cells) != len(acc):
@@ -80,12 +85,22 @@ class Ranker:
         state = self._state if resume else None
         if resume and state is None:
             raise CheckpointError("nothing to resume: load a checkpoint with training state first")
+        self._describe(cells)
+
+        def save_every(epoch: int, train_state: dict[str, Any]) -> None:
+            if checkpoint is not None and checkpoint_every > 0 and epoch % checkpoint_every == 0:
+                self._state = train_state
+                self.save(checkpoint)
+
         self._state = fit_model(self.model, self.graphs(cells), acc, tiers, self.train_config,
-                                state=state, progress=progress)
+                                state=state, progress=progress, on_epoch=save_every)
+        return self
+
+    def _describe(self, cells: Sequence) -> None:
         self.manifest.update({
             "space": self.space,
             "dataset": self.dataset,
-            "tiers": k,
+            "tiers": self.config.tiers,
             "tier_edges": self.tier_edges.tolist(),
             "node_features": list(self.node_features),
             "config": self.config.to_dict(),
@@ -94,7 +109,6 @@ class Ranker:
             "narank_version": narank.__version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         })
-        return self
 
     # ---------------------------------------------------------------- inference
 

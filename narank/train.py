@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -59,8 +59,12 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch
 
 def fit_model(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tiers: np.ndarray,
               cfg: TrainConfig, state: dict[str, Any] | None = None,
-              progress: bool = True) -> dict[str, Any]:
-    """Train `model` in place; `state` (from a checkpoint) resumes at its epoch; returns new state."""
+              progress: bool = True,
+              on_epoch: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Train `model` in place; `state` (from a checkpoint) resumes at its epoch; returns new state.
+
+    `on_epoch(epoch, state)` is called after every epoch (e.g. to write a resumable checkpoint).
+    """
     n = len(graphs)
     y = torch.as_tensor(np.asarray(targets, dtype=np.float32))
     t = torch.as_tensor(np.asarray(tiers, dtype=np.int64))
@@ -80,7 +84,7 @@ def fit_model(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tier
     bar = tqdm(range(start, cfg.epochs), desc="train", disable=not progress, leave=False,
                initial=start, total=cfg.epochs)
     last = {}
-    for _epoch in bar:
+    for epoch in bar:
         perm = torch.randperm(n, generator=gen)
         for s in range(steps):
             idx = perm[s * batch_size:(s + 1) * batch_size]
@@ -97,6 +101,13 @@ def fit_model(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tier
             model.tier_head.update(emb.detach(), t[idx])
             last = {"loss": loss.item(), "ce": ce.item(), "rank": rank.item()}
         bar.set_postfix(loss=f"{last.get('loss', float('nan')):.3f}")
+        if on_epoch is not None:
+            on_epoch(epoch + 1, _state(opt, gen, epoch + 1, last))
     model.eval()
-    return {"optimizer": opt.state_dict(), "generator": gen.get_state(), "epoch": cfg.epochs,
-            "last_loss": last}
+    return _state(opt, gen, cfg.epochs, last)
+
+
+def _state(opt: torch.optim.Optimizer, gen: torch.Generator, epoch: int,
+           last: dict[str, float]) -> dict[str, Any]:
+    return {"optimizer": opt.state_dict(), "generator": gen.get_state(), "epoch": epoch,
+            "last_loss": dict(last)}
