@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -167,6 +168,7 @@ def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig
     queried (NB201: no cell computing the same function as a queried one) are looked up.
     """
     cfg = cfg or SearchConfig()
+    start = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     oracle = Oracle(otable, budget)
@@ -216,6 +218,7 @@ def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig
             picked += 1
         rounds.append({"kl": round(stats["kl_top_bottom"], 4), "active": drawn.active,
                        "misses": drawn.misses, "tier1": int((ctiers == 1).sum()),
-                       "candidates": len(cands)})
+                       "candidates": len(cands), "queries": oracle.used,
+                       "seconds": round(time.perf_counter() - start, 3)})
     return SearchRun(method, seed, budget, oracle.history,
                      info={"config": cfg.to_dict(), "rounds": rounds})
