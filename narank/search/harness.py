@@ -158,7 +158,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"{name:<9} {n:>4} {mean:>14.2f} ± {std:<5.2f} {m['optimum_rate'] * n:>5.0f}/{n:<2} "
                      f"{m['valid_optimum_rate'] * n:>7.0f}/{n:<2} {m['queries_max']:>7} "
                      f"{secs if secs is not None else float('nan'):>6.1f}")
-    lines.append("optimum = chosen cell has the best test accuracy in the table; best-valid = chosen "
+    lines.append(f"optimum = chosen cell has the best {metric} in the table; best-valid = chosen "
                  "cell has the best validation accuracy")
     if "note" in summary:
         lines.append(summary["note"])
