@@ -86,6 +86,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--replot", action="store_true",
+                        help="rebuild the report and plots from <out>/search_runs.json")
     args = parser.parse_args()
 
     from narank.benchmarks import load_table
@@ -110,14 +112,20 @@ def main() -> int:
              for s in range(min(args.seeds, args.zero_shot_seeds) if m in ZERO_SHOT else args.seeds)]
     # longest jobs first so the pool stays busy
     tasks.sort(key=lambda t: (t[0] != "tenas", t[0] not in ("narank", "uniform")))
+    runs_file = out / "search_runs.json"
     start = time.time()
     records = []
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for i, rec in enumerate(pool.map(_job, tasks), start=1):
-            records.append(rec)
-            print(f"[{i}/{len(tasks)}] {rec['method']} {rec['dataset']} seed {rec['seed']}: "
-                  f"{rec['seconds']:.1f}s", file=sys.stderr, flush=True)
-    wall = time.time() - start
+    if args.replot:
+        saved = json.loads(runs_file.read_text())
+        records, wall = saved["records"], saved["wall_seconds"]
+    else:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            for i, rec in enumerate(pool.map(_job, tasks), start=1):
+                records.append(rec)
+                print(f"[{i}/{len(tasks)}] {rec['method']} {rec['dataset']} seed {rec['seed']}: "
+                      f"{rec['seconds']:.1f}s", file=sys.stderr, flush=True)
+        wall = time.time() - start
+        runs_file.write_text(json.dumps({"wall_seconds": wall, "records": records}))
 
     results: dict[str, Any] = {"seeds": args.seeds, "budgets": budgets, "methods": methods,
                                "skipped_methods": skipped, "wall_seconds": wall,

@@ -176,10 +176,12 @@ def plot_curves(runs: dict[str, list[SearchRun]], budget: int, path: str, title:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     x = np.arange(1, budget + 1)
     lows = []
-    for name, method_runs in runs.items():
+    for i, (name, method_runs) in enumerate(runs.items()):
+        color = f"C{i % 10}"
         if any(r.chosen is not None for r in method_runs):
             values = [_metric(r.chosen) for r in method_runs if r.chosen is not None]
-            ax.axhline(float(np.mean(values)), ls="--", lw=1, label=f"{name} (0 lookups)")
+            ax.axhline(float(np.mean(values)), color=color, ls="--", lw=1.2,
+                       label=f"{name} (0 lookups, mean of {len(values)})")
             continue
         curves = [r.truncated(budget).curve() for r in method_runs]
         curves = [c + [c[-1]] * (budget - len(c)) for c in curves if c]
@@ -187,8 +189,8 @@ def plot_curves(runs: dict[str, list[SearchRun]], budget: int, path: str, title:
             continue
         arr = np.asarray(curves, dtype=float)
         mean, std = arr.mean(axis=0), arr.std(axis=0)
-        ax.plot(x, mean, label=name)
-        ax.fill_between(x, mean - std, mean + std, alpha=0.15)
+        ax.plot(x, mean, color=color, label=name)
+        ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.12)
         lows.append(float(np.min(mean[min(len(mean) - 1, budget // 5):])))
     if optimum is not None:
         ax.axhline(optimum, color="k", ls=":", lw=1, label=f"optimum {optimum:.2f}")
