@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -280,19 +280,19 @@ def vertex_channels(in_channels: int, out_channels: int, matrix: Any) -> list[in
     (the remainder goes +1 to the lowest-numbered ones); any other interior vertex gets the
     max of the vertices it feeds. Input and output keep `in_channels` / `out_channels`.
     """
-    m = np.asarray(matrix)
-    n = m.shape[0]
+    m = matrix.tolist() if isinstance(matrix, np.ndarray) else matrix
+    n = len(m)
     channels = [0] * n
     channels[0], channels[n - 1] = in_channels, out_channels
     if n == 2:
         return channels
-    feeders = [v for v in range(1, n - 1) if m[v, n - 1]]
+    feeders = [v for v in range(1, n - 1) if m[v][n - 1]]
     base, extra = divmod(out_channels, len(feeders))
     for i, v in enumerate(feeders):
         channels[v] = base + (1 if i < extra else 0)
     for v in range(n - 3, 0, -1):
-        if not m[v, n - 1]:
-            targets = [channels[d] for d in range(v + 1, n - 1) if m[v, d]]
+        if not m[v][n - 1]:
+            targets = [channels[d] for d in range(v + 1, n - 1) if m[v][d]]
             channels[v] = max([channels[v], *targets])
     return channels
 
@@ -353,13 +353,20 @@ def module_costs(
 
 
 def _summed_costs(matrix: Matrix, ops: Sequence[str]) -> tuple[list[int], list[int]]:
-    """Per-vertex params and FLOPs summed over the 9 cells of the network."""
+    """Per-vertex params and FLOPs summed over the 9 cells of the network (memoised)."""
+    key = tuple(map(tuple, np.asarray(matrix).tolist())), tuple(ops)
+    params, flops = _summed_costs_cached(*key)
+    return list(params), list(flops)
+
+
+@lru_cache(maxsize=1 << 16)
+def _summed_costs_cached(matrix: Matrix, ops: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
     params, flops = [0] * len(ops), [0] * len(ops)
     for c_in, c_out, hw in module_plan():
         p, f = module_costs(matrix, ops, c_in, c_out, hw)
         params = [a + b for a, b in zip(params, p)]
         flops = [a + b for a, b in zip(flops, f)]
-    return params, flops
+    return tuple(params), tuple(flops)
 
 
 def network_params(matrix: Matrix, ops: Sequence[str]) -> int:
