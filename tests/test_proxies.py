@@ -129,3 +129,51 @@ def test_sed_search_and_supernet_edges():
     supernet = tuple(("skip_connect", "nor_conv_3x3") for _ in range(6))
     assert small_network(supernet, 4)(torch.randn(2, 3, 8, 8)).shape == (2, 10)
     assert list(_rank([3.0, float("nan"), 1.0], descending=False)) == [1, 2, 0]
+
+
+def test_masked_supernet_equals_single_path_network():
+    """Masking a supernet edge down to one op gives exactly that op's network (shared weights)."""
+    from narank.proxies.networks_nb201 import OPS, NB201Network, set_active_ops
+
+    torch.manual_seed(0)
+    supernet = NB201Network(tuple(tuple(OPS[1:]) for _ in range(6)), 4, 1, 10).eval()
+    x = torch.randn(3, 3, 8, 8)
+    set_active_ops(supernet, [("nor_conv_3x3",)] * 6)
+    single = NB201Network(("nor_conv_3x3",) * 6, 4, 1, 10).eval()
+    state = {k.replace(".ops.2.", ".").replace(".ops.", ".__"): v
+             for k, v in supernet.state_dict().items()}
+    single.load_state_dict({k: v for k, v in state.items() if ".__" not in k})
+    assert torch.allclose(supernet(x), single(x), atol=1e-6)
+
+
+def test_train_bn_ntk_matches_per_sample_backward():
+    from narank.proxies.ntk import kaiming_init, ntk_gram_train_bn, synthetic_batch
+
+    torch.manual_seed(0)
+    net = kaiming_init(small_network_for_test(), "fan_out")
+    x = synthetic_batch("smooth", 6, 8, 0)
+    gram = ntk_gram_train_bn(net, x)
+    rows = []
+    for i in range(len(x)):
+        net.zero_grad()
+        net(x)[i].sum().backward()
+        rows.append(torch.cat([p.grad.reshape(-1) for n, p in net.named_parameters()
+                               if "weight" in n and p.grad is not None]))
+    jac = torch.stack(rows).double()
+    assert gram.shape == (6, 6) and torch.allclose(gram, jac @ jac.T, rtol=1e-4)
+
+
+def small_network_for_test():
+    from narank.proxies.ntk import small_network
+
+    return small_network(tuple(("skip_connect", "nor_conv_3x3") for _ in range(6)), 3)
+
+
+def test_tenas_search_tiny_deterministic():
+    from narank.proxies.zero_shot import _dense_rank, _round_sig, tenas_search
+
+    assert list(_dense_rank([0.5, 0.5, 0.1, float("nan")], descending=True)) == [0, 0, 1, 2]
+    assert _round_sig(0.123456, 3) == 0.123
+    tiny = dict(n_inits=1, batch_size=6, channels=2, resolution=8, lr_samples=100)
+    a = tenas_search("cifar10", seed=0, **tiny)
+    assert a == tenas_search("cifar10", seed=0, **tiny) and "none" not in a.ops

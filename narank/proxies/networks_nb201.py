@@ -66,14 +66,33 @@ def cell_ops(cell: object) -> tuple:
 
 
 class MixedEdge(nn.Module):
-    """A supernet edge: the sum of several ops."""
+    """A supernet edge: the mean of its active ops.
+
+    This is a DARTS/TE-NAS supernet edge with equal architecture weights: softmax over the
+    ops still alive gives each 1/k. `active` masks ops out without touching their weights,
+    so a pruned supernet can share every weight with the unpruned one.
+    """
 
     def __init__(self, names: Sequence[str], channels: int) -> None:
         super().__init__()
+        self.names = tuple(names)
         self.ops = nn.ModuleList(make_op(name, channels) for name in names)
+        self.active = [True] * len(self.names)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return sum(op(x) for op in self.ops)
+        alive = [op for op, on in zip(self.ops, self.active) if on]
+        if not alive:
+            return x.mul(0.0)
+        return sum(op(x) for op in alive) / len(alive)
+
+
+def set_active_ops(model: nn.Module, alive: Sequence[Sequence[str]]) -> None:
+    """Mask every supernet cell of `model` so that edge e keeps only the ops in alive[e]."""
+    for cell in model.modules():
+        if isinstance(cell, NB201Cell):
+            for edge, keep in zip(cell.edges, alive):
+                if isinstance(edge, MixedEdge):
+                    edge.active = [name in keep for name in edge.names]
 
 
 class NB201Cell(nn.Module):
@@ -154,6 +173,22 @@ def build_nb201(
             )
         num_classes = NUM_CLASSES[dataset]
     return NB201Network(cell, channels, cells_per_stage, num_classes)
+
+
+class ThinCellNetwork(nn.Module):
+    """TE-NAS's thin network for counting linear regions: one cell applied straight to the
+    input (no stem, no reductions), then BN-ReLU, global pooling and a dense layer."""
+
+    def __init__(self, cell: object, channels: int = 1, num_classes: int = 10) -> None:
+        super().__init__()
+        self.cell = NB201Cell(cell_ops(cell), channels)
+        self.head = nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(inplace=False))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(channels, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.head(self.cell(x))
+        return self.classifier(self.pool(x).flatten(1))
 
 
 def count_params(model: nn.Module) -> int:

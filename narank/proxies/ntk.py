@@ -57,6 +57,73 @@ def gaussian_batch(batch_size: int, resolution: int, seed: int) -> torch.Tensor:
     return torch.randn(batch_size, 3, resolution, resolution, generator=gen)
 
 
+def smooth_gaussian_batch(
+    batch_size: int, resolution: int, seed: int, channels: int = 3, sigma: float = 1.5
+) -> torch.Tensor:
+    """Seeded spatially correlated noise: white noise blurred by a Gaussian of `sigma` pixels,
+    each channel of each image standardized to zero mean and unit variance. Neighbouring
+    pixels are correlated as in natural images (unlike white noise), with no real data."""
+    gen = torch.Generator().manual_seed(seed)
+    radius = max(1, int(round(3 * sigma)))
+    size = resolution + 2 * radius
+    noise = torch.randn(batch_size * channels, 1, size, size, generator=gen)
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k1 = torch.exp(-0.5 * (t / sigma) ** 2)
+    kernel = (k1[:, None] * k1[None, :]) / k1.sum() ** 2
+    out = torch.nn.functional.conv2d(noise, kernel[None, None])
+    out = out.reshape(batch_size, channels, resolution, resolution)
+    if resolution > 1:
+        out = out - out.mean(dim=(2, 3), keepdim=True)
+        out = out / out.std(dim=(2, 3), keepdim=True).clamp_min(1e-6)
+    else:
+        out = out / out.std().clamp_min(1e-6)
+    return out
+
+
+def synthetic_batch(
+    kind: str, batch_size: int, resolution: int, seed: int, channels: int = 3
+) -> torch.Tensor:
+    """`gaussian` (white noise) or `smooth` (Gaussian-blurred noise) inputs, seeded."""
+    if kind == "gaussian":
+        gen = torch.Generator().manual_seed(seed)
+        return torch.randn(batch_size, channels, resolution, resolution, generator=gen)
+    if kind == "smooth":
+        return smooth_gaussian_batch(batch_size, resolution, seed, channels)
+    raise InvalidCellError(f"unknown input kind {kind!r}; use 'gaussian' or 'smooth'")
+
+
+def kaiming_init(model: nn.Module, mode: str = "fan_in") -> nn.Module:
+    """TE-NAS initialization: Kaiming-normal conv/dense weights (ReLU gain, `mode` fan_in
+    for forward signals, fan_out for backward ones), zero biases, BN weight 1 and bias 0."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, mode=mode, nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine:
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    return model
+
+
+def ntk_gram_train_bn(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Theta = J J^T as TE-NAS computes it: BN in train mode on the whole batch (so each
+    sample's gradient flows through the batch statistics too), J the gradient of each
+    sample's summed logits w.r.t. the weight tensors (conv, BN and dense weights, no biases).
+    One forward, then one backward per sample through the shared graph. Parameters that get
+    no gradient (masked-out supernet ops) contribute nothing."""
+    model.train()
+    weights = [p for name, p in model.named_parameters() if "weight" in name]
+    out = model(x).sum(1)
+    rows = []
+    for i in range(len(x)):
+        grads = torch.autograd.grad(out[i], weights, retain_graph=i < len(x) - 1,
+                                    allow_unused=True)
+        rows.append(torch.cat([g.reshape(-1) for g in grads if g is not None]))
+    jac = torch.stack(rows).double()
+    return jac @ jac.T
+
+
 def _check_images(images: torch.Tensor) -> torch.Tensor:
     if images.ndim != 4 or images.shape[1] != 3:
         raise InvalidCellError(
