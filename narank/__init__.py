@@ -1,3 +1,22 @@
 """narank: rank neural architectures before training them."""
 
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "0.1.0"
+
+_LAZY = {"load_pretrained": "narank.pretrained", "Ranker": "narank.predictor",
+         "load_table": "narank.benchmarks"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the torch-heavy parts on first use, so `import narank` stays light."""
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'narank' has no attribute {name!r}")
+
+
+__all__ = ["Ranker", "__version__", "load_pretrained", "load_table"]

@@ -8,7 +8,7 @@ and a small structural encoding: each node's depth from the input and height to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +17,7 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from narank.errors import NarankError
-from narank.spaces import space_of
+from narank.spaces import canonical_id, space_of
 
 NODE_TYPES = (
     "input",
@@ -36,13 +36,22 @@ NB201_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 
 NodeFeatureFn = Callable[[Any, str], np.ndarray]
 _NODE_FEATURES: dict[str, tuple[NodeFeatureFn, int]] = {}
+# Features that depend only on the graph's structure (labels + edges), not on the raw cell.
+_STRUCTURAL: set[str] = set()
 
 
-def register_node_feature(name: str, width: int) -> Callable[[NodeFeatureFn], NodeFeatureFn]:
-    """Register `fn(cell, dataset) -> array[num_nodes, width]` as the node feature `name`."""
+def register_node_feature(name: str, width: int, structural: bool = False
+                          ) -> Callable[[NodeFeatureFn], NodeFeatureFn]:
+    """Register `fn(cell, dataset) -> array[num_nodes, width]` as the node feature `name`.
+
+    `structural=True` promises the values depend only on the cell's graph (labels and edges),
+    which lets scoring compute each distinct graph once.
+    """
 
     def wrap(fn: NodeFeatureFn) -> NodeFeatureFn:
         _NODE_FEATURES[name] = (fn, width)
+        if structural:
+            _STRUCTURAL.add(name)
         return fn
 
     return wrap
@@ -156,6 +165,14 @@ def _arrays(cell, names: tuple[str, ...], dataset: str) -> tuple[np.ndarray, np.
     return x, fwd
 
 
+def graph_key(cell, node_features: Sequence[str] = ()) -> Hashable:
+    """A key equal for two cells exactly when their graphs (with these features) are equal."""
+    labels, edges = structure(cell)
+    if all(name in _STRUCTURAL for name in node_features):
+        return tuple(labels), tuple(edges)
+    return tuple(labels), tuple(edges), space_of(cell), canonical_id(cell)
+
+
 def _both_directions(fwd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = fwd.shape[1]
     edge_attr = np.zeros((2 * m, 2), dtype=np.float32)
@@ -220,10 +237,11 @@ NB201_OP_PARAMS_M = {"nor_conv_1x1": 0.028, "nor_conv_3x3": 0.24304}
 
 
 def _nb201_cost(cell, table: dict[str, float]) -> np.ndarray:
-    return np.array([0.0, *(table.get(op, 0.0) for op in cell.ops), 0.0])
+    """Per-node cost of the ops that compute (dead ops cost nothing in the graph view)."""
+    return np.array([table.get(label, 0.0) for label in _nb201_structure(cell)[0]])
 
 
-@register_node_feature("flops", 1)
+@register_node_feature("flops", 1, structural=True)
 def flops_feature(cell, dataset: str) -> np.ndarray:
     """log1p of each node's MFLOPs over the whole network."""
     if space_of(cell) == "nb201":
@@ -233,7 +251,7 @@ def flops_feature(cell, dataset: str) -> np.ndarray:
     return np.log1p(values)[:, None]
 
 
-@register_node_feature("params", 1)
+@register_node_feature("params", 1, structural=True)
 def params_feature(cell, dataset: str) -> np.ndarray:
     """log1p of each node's parameters (millions, x10) over the whole network."""
     if space_of(cell) == "nb201":

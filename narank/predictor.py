@@ -13,7 +13,7 @@ import torch
 import narank
 from narank.checkpoint import load_checkpoint, save_checkpoint
 from narank.errors import CheckpointError, NarankError
-from narank.graphs import check_node_features, node_dim, to_batch, to_graphs
+from narank.graphs import check_node_features, graph_key, node_dim, to_batch, to_graphs
 from narank.model.ranker import NARanker, RankerConfig
 from narank.model.tiers import assign_tiers, cut_tiers, tier_edges
 from narank.spaces import SPACES, canonical_id, parse_cell
@@ -112,19 +112,27 @@ class Ranker:
 
     # ---------------------------------------------------------------- inference
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def _forward(self, cells: Iterable, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, tier logits) per cell; each distinct graph goes through the network once."""
         cells = self.cells(cells)
         self.model.eval()
+        first: dict = {}
+        slot = np.array([first.setdefault(graph_key(c, self.node_features), len(first))
+                         for c in cells], dtype=np.int64)
+        unique = [None] * len(first)
+        for c, i in zip(cells, slot, strict=True):
+            if unique[i] is None:
+                unique[i] = c
         scores, logits = [], []
-        for start in range(0, len(cells), batch_size):
-            batch = to_batch(cells[start:start + batch_size], self.node_features, self.dataset)
+        for start in range(0, len(unique), batch_size):
+            batch = to_batch(unique[start:start + batch_size], self.node_features, self.dataset)
             lg, sc, _ = self.model(batch)
             scores.append(sc.numpy())
             logits.append(lg.numpy())
         if not scores:
             return np.zeros(0), np.zeros((0, self.config.tiers))
-        return np.concatenate(scores), np.concatenate(logits)
+        return np.concatenate(scores)[slot], np.concatenate(logits)[slot]
 
     def score(self, cells: Iterable) -> np.ndarray:
         """A score per cell; higher = better predicted accuracy."""
