@@ -48,32 +48,40 @@ PUBLISHED = {
 }
 
 
-def ranker_settings(space: str, n_train: int) -> tuple[RankerConfig, TrainConfig]:
+def ranker_settings(space: str, n_train: int, features: tuple[str, ...] = FEATURES
+                    ) -> tuple[RankerConfig, TrainConfig]:
     """The settings the benchmark (and the shipped checkpoints) use."""
     epochs = 300 if n_train <= 1000 else 150
-    config = RankerConfig(in_dim=node_dim(FEATURES), dim=64, layers=3, encoder="gin")
+    config = RankerConfig(in_dim=node_dim(features), dim=64, layers=3, encoder="gin")
     train = TrainConfig(epochs=epochs, lam=9.0 if space == "nb101" else 1.0,
                         batch_size=128 if n_train <= 1000 else 256)
     return config, train
 
 
-def one_run(space: str, dataset: str, size: int, seed: int, data: str | None) -> list[dict]:
-    """Train and judge the ranker and the baselines on one seeded split."""
+def one_run(space: str, dataset: str, size: int, seed: int, data: str | None,
+            extra: tuple[str, ...] = ()) -> list[dict]:
+    """Train and judge the ranker and the baselines on one seeded split.
+
+    With `extra` node features (e.g. sed), only that ranker variant runs, as `narank+<extra>`.
+    """
     torch.set_num_threads(1)
     table = load_table(space, data)
     train_col, eval_col, _, _ = columns(space, dataset, "valid")
     cells, acc, ids = labelled(table, train_col)
     train_pos, test_pos = split(len(cells), size, seed)
-    config, train = ranker_settings(space, size)
+    features = FEATURES + tuple(extra)
+    config, train = ranker_settings(space, size, features)
     train.seed = seed
-    ranker = Ranker(space, dataset, FEATURES, config, train)
+    ranker = Ranker(space, dataset, features, config, train)
     start = time.time()
     ranker.fit([cells[i] for i in train_pos], acc[train_pos], progress=False)
     fit_s = time.time() - start
     metrics = evaluate_ranker(ranker, table, "valid")
-    rows = [{"method": "narank", "fit_seconds": fit_s, **metrics}]
-    for name, m in baseline_metrics(table, space, dataset, train_pos, test_pos, seed).items():
-        rows.append({"method": name, **m})
+    method = "+".join(["narank", *extra])
+    rows = [{"method": method, "fit_seconds": fit_s, **metrics}]
+    if not extra:
+        for name, m in baseline_metrics(table, space, dataset, train_pos, test_pos, seed).items():
+            rows.append({"method": name, **m})
     return [{"space": space, "dataset": dataset, "size": size, "seed": seed, **r} for r in rows]
 
 
@@ -81,9 +89,12 @@ def load_runs(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def timing(data: str | None) -> dict[str, float]:
+def timing(data: str | None, threads: int = 2) -> dict[str, float]:
     """Seconds to train on 156 NB201 cells and to score all 15,625 cells, on this machine."""
-    torch.set_num_threads(2)
+    import os
+
+    torch.set_num_threads(threads)
+    load = os.getloadavg()[0]
     table = load_table("nb201", data)
     cells, acc, _ = labelled(table, "cifar10_valid_acc")
     train_pos, _ = split(len(cells), 156, 0)
@@ -94,11 +105,16 @@ def timing(data: str | None) -> dict[str, float]:
     fit_s = time.time() - start
     start = time.time()
     ranker.score(cells)
-    return {"fit_156_s": fit_s, "score_all_nb201_s": time.time() - start}
+    return {"fit_156_s": fit_s, "score_all_nb201_s": time.time() - start, "threads": threads,
+            "load_average": load}
 
 
-def _fmt(values: list[float]) -> str:
-    return f"{np.mean(values):.3f} ± {np.std(values):.3f}" if values else "–"
+def _fmt(values: list[float], seeds: int) -> str:
+    """mean ± std, flagging cells with fewer runs than the group's seed count."""
+    if not values:
+        return "–"
+    note = f" ({len(values)} of {seeds} seeds)" if len(values) < seeds else ""
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}{note}"
 
 
 def write_table(runs: list[dict], timings: dict | None, path: Path) -> None:
@@ -122,12 +138,13 @@ def write_table(runs: list[dict], timings: dict | None, path: Path) -> None:
         lines += [f"## {space} / {dataset} ({len(seeds)} seeds)", "",
                   "| method | " + " | ".join(str(s) for s in sizes) + " |",
                   "|---|" + "---|" * len(sizes)]
-        methods = ["narank", "random_forest", "params", "flops"]
+        methods = ["narank", "narank+sed", "random_forest", "params", "flops"]
         for method in methods:
-            cells = [_fmt([r["kendall_tau"] for r in sel if r["method"] == method and r["size"] == s])
-                     for s in sizes]
+            cells = [_fmt([r["kendall_tau"] for r in sel if r["method"] == method and r["size"] == s],
+                          len(seeds)) for s in sizes]
             if any(c != "–" for c in cells):
-                label = "**narank (ours)**" if method == "narank" else method
+                label = {"narank": "**narank (ours)**",
+                         "narank+sed": "narank + SED node features"}.get(method, method)
                 lines.append(f"| {label} | " + " | ".join(cells) + " |")
         for name, published in PUBLISHED.get((space, dataset), {}).items():
             lines.append(f"| {name} (published) | "
@@ -150,6 +167,8 @@ def write_table(runs: list[dict], timings: dict | None, path: Path) -> None:
     lines += _checks(runs)
     if timings:
         lines += ["", "## Speed (this machine, 2 cores)", "",
+                  f"Measured with {timings['threads']} torch thread(s) at load average "
+                  f"{timings['load_average']:.1f} (other jobs were running when it was above 2).", "",
                   f"- training on 156 NB201 cells: {timings['fit_156_s']:.1f} s (target < 60 s)",
                   f"- scoring all 15,625 NB201 cells: {timings['score_all_nb201_s']:.2f} s (target < 2 s)"]
     path.write_text("\n".join(lines) + "\n")
@@ -172,6 +191,12 @@ def _checks(runs: list[dict]) -> list[str]:
     for ds in DATASETS["nb201"]:
         check(f"NB201 {ds}, 156 cells", _tau(runs, "nb201", ds, 156, "narank"), 0.80)
         check(f"NB201 {ds}, 1563 cells", _tau(runs, "nb201", ds, 1563, "narank"), 0.89)
+    for size in (78, 156):
+        with_sed = _tau(runs, "nb201", "cifar10", size, "narank+sed")
+        without = _tau(runs, "nb201", "cifar10", size, "narank")
+        if with_sed is not None and without is not None:
+            check(f"NB201 cifar10 {size} cells, SED node features vs without ({without:.3f})",
+                  with_sed, without + 1e-9)
     for size in TRAIN_SIZES["nb101"]:
         rf = _tau(runs, "nb101", "cifar10", size, "random_forest")
         if rf is not None:
@@ -190,11 +215,16 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--data", help="data folder (default $NARANK_DATA, ./data)")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for the timing")
+    parser.add_argument("--extra-features", default="",
+                        help="run only the ranker with these extra node features (e.g. sed)")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     runs_path = RESULTS / "ranking_runs.jsonl"
     runs = load_runs(runs_path)
-    done = {(r["space"], r["dataset"], r["size"], r["seed"]) for r in runs}
+    extra = tuple(f for f in args.extra_features.split(",") if f)
+    method = "+".join(["narank", *extra])
+    done = {(r["space"], r["dataset"], r["size"], r["seed"]) for r in runs if r["method"] == method}
     todo = []
     for space in args.space or ("nb201", "nb101"):
         for dataset in args.dataset or DATASETS[space]:
@@ -206,17 +236,17 @@ def main() -> None:
                         todo.append((space, dataset, size, seed))
     print(f"{len(todo)} runs to do, {len(done)} cached")
     for batch in Parallel(n_jobs=args.jobs, return_as="generator_unordered")(
-            delayed(one_run)(*job, args.data) for job in todo):
+            delayed(one_run)(*job, args.data, extra) for job in todo):
         with runs_path.open("a") as f:
             for row in batch:
                 f.write(json.dumps(row) + "\n")
         runs.extend(batch)
         r = batch[0]
-        print(f"{r['space']}/{r['dataset']} n={r['size']} seed={r['seed']}: "
-              f"tau {r['kendall_tau']:.3f} (rf {batch[1]['kendall_tau']:.3f})", flush=True)
+        print(f"{r['method']} {r['space']}/{r['dataset']} n={r['size']} seed={r['seed']}: "
+              f"tau {r['kendall_tau']:.3f}", flush=True)
     timings_path = RESULTS / "ranking_timing.json"
     if not args.no_timing:
-        timings_path.write_text(json.dumps(timing(args.data), indent=1))
+        timings_path.write_text(json.dumps(timing(args.data, args.threads), indent=1))
     timings = json.loads(timings_path.read_text()) if timings_path.exists() else None
     write_table(runs, timings, RESULTS / "ranking.md")
     print((RESULTS / "ranking.md").read_text())

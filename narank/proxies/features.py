@@ -8,12 +8,18 @@ from narank.graphs import register_node_feature
 from narank.proxies.sed import FLOOR, sed_node_features
 
 
-@register_node_feature("sed", 2)
+@register_node_feature("sed", 3)
 def sed_feature(cell, dataset: str) -> np.ndarray:
-    """Each node's SED value (scaled by 1/5) and a flag for nodes no signal reaches."""
+    """Each node's SED value, a flag for nodes no signal reaches, and the cell's SED score.
+
+    Values are scaled by 1/5; the cell score (the output node's value) is repeated on every
+    node so that pooling cannot wash it out.
+    """
     values = np.asarray(sed_node_features(cell), dtype=float)
     dead = values <= FLOOR
-    return np.stack([np.where(dead, 0.0, values / 5.0), dead.astype(float)], axis=1)
+    cell_score = 0.0 if dead[-1] else values[-1] / 5.0
+    return np.stack([np.where(dead, 0.0, values / 5.0), dead.astype(float),
+                     np.full(len(values), cell_score)], axis=1)
 
 
 @register_node_feature("ntk", 1)
