@@ -1,31 +1,68 @@
-"""Rank correlation of zero-cost proxies with NB201 test accuracy -> benchmarks/results/proxies.md.
+"""Zero-cost proxies on NB201 -> benchmarks/results/proxies.md (the whole file).
 
-Usage: NARANK_DATA=../shared/data python benchmarks/proxies.py [--sample 1000] [--workers 2]
-SED, params and FLOPs over all 15,625 cells; NTK and linear regions over a seeded sample;
-NASWOT and synflow from the shared data as reference rows.
+Usage: NARANK_DATA=../shared/data OMP_NUM_THREADS=1 python benchmarks/proxies.py --workers 1
+
+Sections, all written by this script:
+- rank correlation with NB201 test accuracy: SED, params and FLOPs over all 15,625 cells;
+  NTK condition number and linear regions over a seeded sample (values cached on disk under
+  narank.paths.cache_dir()); NASWOT and synflow from the shared data as reference rows;
+- seconds per cell: serial, one torch thread, uncached, after one warm-up call, on
+  `--timing-cells` seeded cells, with the machine load average at measurement time;
+- zero-shot search picks: TE-NAS pruning (`tenas_search`) for CIFAR-10 seeds 0-2 and seed 0
+  of CIFAR-100 and ImageNet16-120, and the SED pick (`sed_search`). Each finished TE-NAS
+  search is cached in benchmarks/results/proxies_tenas_runs.json and reused unless
+  `--rerun-tenas` (or the search code changed);
+- the targets, each compared by this script ("met" / "missed").
+
+`--skip-timing` / `--skip-tenas` skip the expensive parts (cached TE-NAS runs are still
+reported); the committed file must come from a full run (the header says when it is not).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import inspect
+import json
+import os
 import platform
+import subprocess
+import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy.stats import kendalltau, spearmanr
 
+import narank.proxies as proxies_pkg
 from narank.benchmarks import load_table
 from narank.paths import data_dir
-from narank.proxies.cache import compute_scores
+from narank.proxies.cache import compute_one, compute_scores, default_params
 from narank.proxies.sed import sed_nb201
+from narank.proxies.zero_shot import sed_search, tenas_search
 from narank.spaces.nb201 import DATASETS, NB201Cell, all_cells, all_ops_matrix
 
-OUT = Path(__file__).parent / "results" / "proxies.md"
+RESULTS = Path(__file__).parent / "results"
+OUT = RESULTS / "proxies.md"
+TENAS_RUNS = RESULTS / "proxies_tenas_runs.json"
 SHORT = {"cifar10": "C10", "cifar100": "C100", "imagenet16_120": "IN16"}
 NASLIB_EDGE = (0, 1, 3, 2, 4, 5)  # our edge e is NASLib's edge NASLIB_EDGE[e]
 NASLIB_OP = {0: 1, 1: 0, 2: 3, 3: 2, 4: 4}  # NASLib op id -> narank op id
+TENAS_PLAN = (("cifar10", 0), ("cifar10", 1), ("cifar10", 2), ("cifar100", 0),
+              ("imagenet16_120", 0))
+# Source files whose code decides a TE-NAS pick: a cached run is reused only if they are unchanged.
+TENAS_SOURCES = ("zero_shot.py", "networks_nb201.py", "ntk.py", "linear_regions.py")
+
+# Targets: (SED rho C10 at least, NTK/SED cost ratio at least, NTK s/cell below,
+# TE-NAS CIFAR-10 pick test accuracy at least).
+TARGET_SED_RHO = 0.80
+TARGET_COST_RATIO = 1000.0
+TARGET_NTK_S = 0.5
+TARGET_TENAS_C10 = 93.5
 
 
 def corr(score: np.ndarray, acc: np.ndarray) -> tuple[float, float, int]:
@@ -52,30 +89,185 @@ def synflow(root: Path) -> dict[str, pd.Series]:
     return out
 
 
-def time_per_cell(proxy: str, cells: list, dataset: str = "cifar10") -> float:
-    """Serial seconds per cell, uncached, one process."""
+def loadavg() -> tuple[float, float, float]:
+    """1/5/15-minute load averages (nan where the OS has none)."""
+    try:
+        return os.getloadavg()
+    except OSError:
+        return (float("nan"),) * 3
+
+
+def fmt_load(load: tuple[float, float, float]) -> str:
+    return " / ".join(f"{v:.2f}" for v in load)
+
+
+def md_arch(arch: str) -> str:
+    """An arch string as a code span inside a markdown table cell (pipes escaped)."""
+    return "`" + arch.replace("|", "\\|") + "`"
+
+
+def verdict(ok: bool | None) -> str:
+    return "not measured" if ok is None else ("met" if ok else "missed")
+
+
+# --------------------------------------------------------------------------- timing
+
+
+def time_serial(proxy: str, cells: list, warmup: NB201Cell, dataset: str, seed: int) -> dict:
+    """Seconds per cell of `proxy`: one warm-up call, then each cell in turn, uncached."""
+    params = default_params(proxy, dataset, seed)
+    compute_one(proxy, warmup, params)
+    per_cell = []
+    for cell in cells:
+        start = time.perf_counter()
+        compute_one(proxy, cell, params)
+        per_cell.append(time.perf_counter() - start)
+    arr = np.array(per_cell)
+    return {"mean": float(arr.mean()), "median": float(np.median(arr)),
+            "min": float(arr.min()), "max": float(arr.max()), "n": len(arr)}
+
+
+def time_sed_vectorized(ops: np.ndarray) -> float:
+    """Seconds per cell of SED computed for all cells in one vectorized call (after warm-up)."""
+    sed_nb201(ops)
     start = time.perf_counter()
-    compute_scores(proxy, cells, dataset=dataset, use_cache=False, progress=False)
-    return (time.perf_counter() - start) / len(cells)
+    sed_nb201(ops)
+    return (time.perf_counter() - start) / len(ops)
+
+
+def measure_timing(n_cells: int, seed: int) -> dict:
+    """Serial one-thread timings of SED, NTK and linear regions on `n_cells` seeded cells."""
+    everything = all_cells()
+    rng = np.random.default_rng([seed, 1])
+    pick = rng.choice(len(everything), size=n_cells + 1, replace=False)
+    warmup, cells = everything[int(pick[0])], [everything[int(i)] for i in pick[1:]]
+    before = loadavg()
+    out: dict[str, Any] = {"threads": torch.get_num_threads(), "cpus": os.cpu_count()}
+    for proxy in ("sed", "ntk", "lr"):
+        print(f"timing {proxy} on {n_cells} cells ...", file=sys.stderr, flush=True)
+        out[proxy] = time_serial(proxy, cells, warmup, "cifar10", seed)
+    out["sed_vectorized"] = time_sed_vectorized(all_ops_matrix().astype(np.int64))
+    out["load_before"], out["load_after"] = before, loadavg()
+    return out
+
+
+# --------------------------------------------------------------------------- TE-NAS runs
+
+
+def tenas_defaults() -> dict[str, Any]:
+    """Keyword defaults of `tenas_search` (everything but dataset, seed and progress)."""
+    sig = inspect.signature(tenas_search)
+    return {k: p.default for k, p in sig.parameters.items()
+            if k not in ("dataset", "seed", "progress")}
+
+
+def tenas_code_sha1() -> str:
+    """SHA-1 of the sources deciding a TE-NAS pick."""
+    root = Path(proxies_pkg.__file__).parent
+    digest = hashlib.sha1()
+    for name in TENAS_SOURCES:
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()
+
+
+def git_head() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, cwd=Path(__file__).parent, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def read_runs() -> list[dict]:
+    if not TENAS_RUNS.is_file():
+        return []
+    return list(json.loads(TENAS_RUNS.read_text())["runs"])
+
+
+def write_runs(runs: list[dict]) -> None:
+    TENAS_RUNS.parent.mkdir(parents=True, exist_ok=True)
+    tmp = TENAS_RUNS.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
+    os.replace(tmp, TENAS_RUNS)
+
+
+def find_run(runs: list[dict], dataset: str, seed: int, params: dict, code: str) -> dict | None:
+    for run in runs:
+        if (run["dataset"], run["seed"], run["params"], run["code_sha1"]) == (
+            dataset, seed, params, code,
+        ):
+            return run
+    return None
+
+
+def tenas_runs(rerun: bool, skip: bool) -> tuple[list[dict | None], dict, str]:
+    """One finished run per TENAS_PLAN entry (None if skipped and not cached)."""
+    params, code = tenas_defaults(), tenas_code_sha1()
+    runs = read_runs()
+    out: list[dict | None] = []
+    for dataset, seed in TENAS_PLAN:
+        hit = None if rerun else find_run(runs, dataset, seed, params, code)
+        if hit is None and not skip:
+            print(f"TE-NAS {dataset} seed {seed} ...", file=sys.stderr, flush=True)
+            load_start, start = loadavg(), time.perf_counter()
+            cell = tenas_search(
+                dataset, seed,
+                progress=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True),
+            )
+            wall = time.perf_counter() - start
+            hit = {
+                "dataset": dataset, "seed": seed, "params": params, "code_sha1": code,
+                "git_head": git_head(), "index": cell.index, "arch_str": cell.arch_str,
+                "wall_s": wall, "torch_threads": torch.get_num_threads(),
+                "load_start": list(load_start), "load_end": list(loadavg()),
+                "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+            print(f"  -> {cell.index} {cell.arch_str} in {wall:.0f} s", file=sys.stderr,
+                  flush=True)
+            runs = [r for r in read_runs()
+                    if (r["dataset"], r["seed"], r["params"]) != (dataset, seed, params)]
+            runs.append(hit)
+            write_runs(runs)
+        out.append(hit)
+    return out, params, code
+
+
+# --------------------------------------------------------------------------- report
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sample", type=int, default=1000, help="cells for NTK / regions")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes for uncached NTK / regions values")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timing-cells", type=int, default=50,
+                        help="seeded cells timed per proxy (after one warm-up cell)")
+    parser.add_argument("--skip-timing", action="store_true", help="do not measure s/cell")
+    parser.add_argument("--skip-tenas", action="store_true",
+                        help="run no TE-NAS search; report cached runs only")
+    parser.add_argument("--rerun-tenas", action="store_true",
+                        help="ignore cached TE-NAS runs and search again")
     args = parser.parse_args()
+    torch.set_num_threads(1)
 
     table = load_table("nb201")
     index = np.array([int(i) for i in table.ids])
+    pos_of = {int(i): p for p, i in enumerate(index)}
     acc = {ds: table.targets(f"{ds}_test_acc") for ds in DATASETS}
-    rows: list[tuple[str, str, dict[str, tuple[float, float, int]], str]] = []
-
     ops = all_ops_matrix().astype(np.int64)[index]
-    start = time.perf_counter()
+
+    timing = None if args.skip_timing else measure_timing(args.timing_cells, args.seed)
+
+    def cost(proxy: str) -> str:
+        return "–" if timing is None else f"{timing[proxy]['mean']:.2g}"
+
+    rows: list[tuple[str, str, dict[str, tuple[float, float, int]], str]] = []
     sed = sed_nb201(ops)
-    sed_s = (time.perf_counter() - start) / len(ops)
-    rows.append(("SED (this repo)", "all", {d: corr(sed, acc[d]) for d in DATASETS}, f"{sed_s:.1e}"))
+    sed_all = {d: corr(sed, acc[d]) for d in DATASETS}
+    rows.append(("SED (this repo)", "all", sed_all, cost("sed")))
     for name, col in (("params", "params_M"), ("FLOPs", "flops_M")):
         res = {d: corr(table.targets(f"{d}_{col}"), acc[d]) for d in DATASETS}
         rows.append((name, "all", res, "0 (closed form)"))
@@ -84,31 +276,21 @@ def main() -> None:
     pick = np.sort(rng.choice(len(index), size=min(args.sample, len(index)), replace=False))
     everything = all_cells()
     cells = [everything[int(i)] for i in index[pick]]
-    ntk_s = time_per_cell("ntk", cells[:20])
-    lr_s = time_per_cell("lr", cells[:20])
     # Gaussian inputs make NTK data-free; one 10-class head serves all three datasets.
-    ntk_c10 = compute_scores("ntk", cells, dataset="cifar10", workers=args.workers)
-    ntk = {d: ntk_c10 for d in DATASETS}
-    lr = compute_scores("lr", cells, dataset="cifar10", workers=args.workers)
-    n_bad = int((~np.isfinite(ntk_c10)).sum())
-    rows.append((
-        "NTK κ (negated: low κ = good)", f"sample {len(cells)}",
-        {d: corr(-ntk[d], acc[d][pick]) for d in DATASETS}, f"{ntk_s:.3f}",
-    ))
-    rows.append((
-        "linear regions", f"sample {len(cells)}",
-        {d: corr(lr, acc[d][pick]) for d in DATASETS}, f"{lr_s:.3f}",
-    ))
-    ntk_lr = {}
-    for d in DATASETS:
-        rank_sum = pd.Series(-ntk[d]).rank().to_numpy() + pd.Series(lr).rank().to_numpy()
-        ntk_lr[d] = corr(rank_sum, acc[d][pick])
-    rows.append(("TE-NAS rank sum (κ + regions)", f"sample {len(cells)}", ntk_lr,
-                 f"{ntk_s + lr_s:.3f}"))
-    rows.append((
-        "SED on the same sample", f"sample {len(cells)}",
-        {d: corr(sed[pick], acc[d][pick]) for d in DATASETS}, f"{sed_s:.1e}",
-    ))
+    ntk = compute_scores("ntk", cells, dataset="cifar10", seed=args.seed, workers=args.workers)
+    lr = compute_scores("lr", cells, dataset="cifar10", seed=args.seed, workers=args.workers)
+    n_bad = int((~np.isfinite(ntk)).sum())
+    sample = f"sample {len(cells)}"
+    rows.append(("NTK κ (negated: low κ = good)", sample,
+                 {d: corr(-ntk, acc[d][pick]) for d in DATASETS}, cost("ntk")))
+    rows.append(("linear regions", sample,
+                 {d: corr(lr, acc[d][pick]) for d in DATASETS}, cost("lr")))
+    rank_sum = pd.Series(-ntk).rank().to_numpy() + pd.Series(lr).rank().to_numpy()
+    both = "–" if timing is None else f"{timing['ntk']['mean'] + timing['lr']['mean']:.2g}"
+    rows.append(("TE-NAS rank sum (κ + regions)", sample,
+                 {d: corr(rank_sum, acc[d][pick]) for d in DATASETS}, both))
+    rows.append(("SED on the same sample", sample,
+                 {d: corr(sed[pick], acc[d][pick]) for d in DATASETS}, cost("sed")))
 
     root = data_dir()
     merged = root / "nb201_merged" / "nb201_all_15625.csv"
@@ -123,32 +305,159 @@ def main() -> None:
         for d, s in syn.items():
             pos = pd.Index(index).get_indexer(s.index)
             res[d] = corr(s.to_numpy(dtype=float), acc[d][pos])
-        rows.append(("synflow (reference, NAS-Bench-Suite-Zero)", "9,445 (C10, IN16)", res,
+        n_syn = ", ".join(f"{len(s):,} {SHORT[d]}" for d, s in syn.items())
+        rows.append(("synflow (reference, NAS-Bench-Suite-Zero)", n_syn, res,
                      "published: data-free, 1 fwd+bwd"))
 
+    runs, tparams, tcode = tenas_runs(args.rerun_tenas, args.skip_tenas)
+    start = time.perf_counter()
+    sed_cell = sed_search("cifar10", args.seed)
+    sed_wall = time.perf_counter() - start
+
+    def test_accs(idx: int) -> list[float]:
+        return [float(acc[d][pos_of[idx]]) for d in DATASETS]
+
+    # ------------------------------------------------------------------ write
+    partial = [flag for flag, on in (("--skip-timing", args.skip_timing),
+                                     ("--skip-tenas", args.skip_tenas)) if on]
+    partial += ["TE-NAS runs missing"] if any(r is None for r in runs) else []
     lines = [
         "# Zero-cost proxies vs NB201 test accuracy",
         "",
-        f"Generated by `benchmarks/proxies.py` (seed {args.seed}) on {platform.machine()} "
-        f"CPU, {args.workers} workers. Scores are oriented so higher = predicted better. "
-        "Seconds per cell: serial, one process, one thread, uncached (NTK/regions timed on "
-        "20 cells; SED = total time for all cells / 15,625).",
+        f"Generated by `benchmarks/proxies.py` (seed {args.seed}, git {git_head()}) on "
+        f"{platform.machine()} CPU ({os.cpu_count()} cores), torch {torch.get_num_threads()} "
+        f"thread(s), {args.workers} worker(s) for uncached NTK/regions values. "
+        "Every number and sentence in this file is written by that script.",
+    ]
+    if partial:
+        lines += ["", f"**Partial run ({', '.join(partial)}): not the committed result.**"]
+
+    lines += [
+        "",
+        "## Rank correlation",
+        "",
+        "Scores are oriented so higher = predicted better. s / cell: mean serial seconds per "
+        "cell from the timing section below.",
         "",
         "| proxy | cells | ρ C10 | ρ C100 | ρ IN16 | τ C10 | τ C100 | τ IN16 | s / cell |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, cells_note, res, cost in rows:
+    for name, cells_note, res, c in rows:
         rhos = [f"{res[d][0]:.3f}" if d in res else "–" for d in DATASETS]
         taus = [f"{res[d][1]:.3f}" if d in res else "–" for d in DATASETS]
-        lines.append(f"| {name} | {cells_note} | {' | '.join(rhos)} | {' | '.join(taus)} | {cost} |")
+        lines.append(f"| {name} | {cells_note} | {' | '.join(rhos)} | {' | '.join(taus)} | {c} |")
+    p_ntk = default_params("ntk", "cifar10", args.seed)
+    p_lr = default_params("lr", "cifar10", args.seed)
     lines += [
         "",
-        f"Cost ratio NTK / SED per cell: {ntk_s / sed_s:,.0f}x.",
-        f"NTK non-finite values (inf = λ_min ≤ 0, ranked worst; nan excluded from ρ/τ): {n_bad}.",
-        "NTK: 8 channels, 1 cell per stage, 64 Gaussian 16x16 inputs, 3 inits averaged, one "
-        "10-class head for all three datasets (the inputs are data-free). "
-        "Linear regions: 1 channel, 1 cell per stage, 1000 Gaussian 3x3 inputs, 3 inits.",
+        f"NTK non-finite values (inf = λ_min ≤ 0, ranked worst; nan excluded from ρ/τ): {n_bad} "
+        f"of {len(cells)}. NTK: {p_ntk['channels']} channels, 1 cell per stage, "
+        f"{p_ntk['batch_size']} Gaussian {p_ntk['resolution']}x{p_ntk['resolution']} inputs, "
+        f"{p_ntk['n_inits']} inits averaged, one {p_ntk['num_classes']}-class head for all three "
+        f"datasets (the inputs are data-free). Linear regions: {p_lr['channels']} channel wide, "
+        f"1 cell per stage, {p_lr['n_samples']} Gaussian {p_lr['resolution']}x"
+        f"{p_lr['resolution']} inputs, {p_lr['n_inits']} inits. NTK and regions values are "
+        "cached on disk; the correlations are recomputed from them on every run.",
+        "",
+        "## Seconds per cell",
+        "",
     ]
+    ratio = None
+    if timing is None:
+        lines.append("Not measured in this run (`--skip-timing`).")
+    else:
+        ratio = timing["ntk"]["mean"] / timing["sed"]["mean"]
+        lines += [
+            f"Serial, one process, torch {timing['threads']} thread, uncached, one warm-up call "
+            f"per proxy, then {timing['ntk']['n']} seeded random cells (the same cells for every "
+            f"proxy). Machine load average (1 / 5 / 15 min) on {timing['cpus']} cores: "
+            f"{fmt_load(timing['load_before'])} before, {fmt_load(timing['load_after'])} after "
+            "(load above the core count means other processes shared the CPU; timings are then "
+            "upper bounds).",
+            "",
+            "| proxy | mean s / cell | median | min | max |",
+            "|---|---|---|---|---|",
+        ]
+        for key, name in (("sed", "SED (one cell at a time)"), ("ntk", "NTK κ"),
+                          ("lr", "linear regions")):
+            t = timing[key]
+            lines.append(f"| {name} | {t['mean']:.3g} | {t['median']:.3g} | {t['min']:.3g} "
+                         f"| {t['max']:.3g} |")
+        lines += [
+            f"| SED (vectorized over all {len(ops):,} cells, amortised) | "
+            f"{timing['sed_vectorized']:.3g} | – | – | – |",
+            "",
+            f"Cost ratio NTK / SED per cell (serial means): {ratio:,.0f}x "
+            f"({timing['ntk']['mean'] / timing['sed_vectorized']:,.0f}x against vectorized SED).",
+        ]
+
+    lines += ["", "## Zero-shot search picks", ""]
+    lines += [
+        "TE-NAS pruning (`narank.proxies.zero_shot.tenas_search`, data-free, no accuracy "
+        "queries) with its defaults: "
+        + ", ".join(f"{k}={v}" for k, v in tparams.items())
+        + f"; `none` {'kept' if tparams['include_none'] else 'pruned before the first round'}, "
+        f"mean-of-ops supernet with shared-weight masking, NTK with train-mode BN on a "
+        f"C={tparams['channels']} one-cell-per-stage supernet over {tparams['batch_size']} "
+        f"{tparams['inputs']} {tparams['resolution']}x{tparams['resolution']} inputs, regions on "
+        f"a thin one-cell C=1 network over {tparams['lr_samples']} 1x{tparams['lr_resolution']}x"
+        f"{tparams['lr_resolution']} inputs, relative changes rounded to {tparams['precision']} "
+        "significant figures, dense rank sum. The searched dataset sets only the class count "
+        "of the head. Searches run one after another in this script, torch 1 thread; wall "
+        "seconds include whatever else loaded the machine (load average at the start of each "
+        f"search is listed). Runs are cached in `{TENAS_RUNS.name}` (code fingerprint "
+        f"{tcode[:12]}). SED pick: `sed_search`, the cell with the highest SED (the same cell "
+        "for every dataset); its wall time excludes loading the cell tables, already in memory. "
+        "Test accuracy (%) from the NB201 table, 3 decimals so that values just under a "
+        "target are not rounded onto it.",
+        "",
+        "| search | searched on | seed | index | arch | C10 | C100 | IN16 | wall s | load 1 min |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    c10_picks = []
+    for (dataset, seed), run in zip(TENAS_PLAN, runs):
+        if run is None:
+            lines.append(f"| TE-NAS | {dataset} | {seed} | not run | – | – | – | – | – | – |")
+            continue
+        a = test_accs(run["index"])
+        if dataset == "cifar10":
+            c10_picks.append(a[0])
+        lines.append(
+            f"| TE-NAS | {dataset} | {seed} | {run['index']} | {md_arch(run['arch_str'])} | "
+            + " | ".join(f"{v:.3f}" for v in a)
+            + f" | {run['wall_s']:.0f} | {run['load_start'][0]:.2f} |"
+        )
+    a = test_accs(sed_cell.index)
+    lines.append(f"| SED | any | – | {sed_cell.index} | {md_arch(sed_cell.arch_str)} | "
+                 + " | ".join(f"{v:.3f}" for v in a) + f" | {sed_wall:.2g} | – |")
+    c10_mean = float(np.mean(c10_picks)) if c10_picks else None
+    if c10_picks:
+        n_hit = sum(v >= TARGET_TENAS_C10 for v in c10_picks)
+        lines += [
+            "",
+            f"TE-NAS searched on CIFAR-10, {len(c10_picks)} seed(s): mean C10 test accuracy "
+            f"{c10_mean:.3f} (range {min(c10_picks):.3f}–{max(c10_picks):.3f}); "
+            f"{n_hit} of {len(c10_picks)} seed(s) reach {TARGET_TENAS_C10}. "
+            f"SED pick: {a[0]:.3f}.",
+        ]
+
+    sed_rho = sed_all["cifar10"][0]
+    targets = [
+        (f"SED ρ C10 (all cells) ≥ {TARGET_SED_RHO:.2f}", f"{sed_rho:.3f}",
+         sed_rho >= TARGET_SED_RHO),
+        (f"SED cheaper than NTK κ per cell by ≥ {TARGET_COST_RATIO:,.0f}x",
+         "–" if ratio is None else f"{ratio:,.0f}x",
+         None if ratio is None else ratio >= TARGET_COST_RATIO),
+        (f"NTK κ < {TARGET_NTK_S} s / cell (serial, 1 thread)",
+         "–" if timing is None else f"{timing['ntk']['mean']:.3g} s",
+         None if timing is None else timing["ntk"]["mean"] < TARGET_NTK_S),
+        (f"TE-NAS pick (CIFAR-10 searches, mean over seeds) ≥ {TARGET_TENAS_C10} C10 test acc",
+         "–" if c10_mean is None else f"{c10_mean:.3f}",
+         None if c10_mean is None else c10_mean >= TARGET_TENAS_C10),
+    ]
+    lines += ["", "## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {verdict(ok)} |" for t, m, ok in targets]
+
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
