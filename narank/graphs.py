@@ -102,8 +102,14 @@ def _nb201_structure(cell) -> tuple[list[str], list[tuple[int, int]]]:
 
     So cells that compute the same function get the same graph.
     """
-    live = _nb201_live(cell.ops)
-    labels = ["input", *(op if ok else "none" for op, ok in zip(cell.ops, live, strict=True)), "output"]
+    labels, edges = _nb201_structure_of(tuple(cell.ops))
+    return list(labels), list(edges)
+
+
+@lru_cache(maxsize=16384)
+def _nb201_structure_of(ops: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    live = _nb201_live(ops)
+    labels = ["input", *(op if ok else "none" for op, ok in zip(ops, live, strict=True)), "output"]
     edges: list[tuple[int, int]] = []
     for k, (src, dst) in enumerate(NB201_EDGES):
         if not live[k]:
@@ -116,7 +122,7 @@ def _nb201_structure(cell) -> tuple[list[str], list[tuple[int, int]]]:
                 edges.append((node, k2 + 1))
         if dst == 3:
             edges.append((node, 7))
-    return labels, edges
+    return tuple(labels), tuple(edges)
 
 
 def _nb101_structure(cell) -> tuple[list[str], list[tuple[int, int]]]:
