@@ -96,6 +96,11 @@ class Ranker:
                                 state=state, progress=progress, on_epoch=save_every)
         return self
 
+    @property
+    def trained_epochs(self) -> int | None:
+        """Epochs done by the resumable training state, or None when there is none."""
+        return None if self._state is None else int(self._state["epoch"])
+
     def _describe(self, cells: Sequence) -> None:
         self.manifest.update({
             "space": self.space,

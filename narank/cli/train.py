@@ -59,10 +59,12 @@ def run(args: argparse.Namespace) -> int:
         if ranker.space != args.space or ranker.dataset != args.dataset:
             raise NarankError(f"{args.resume} is a {ranker.space}/{ranker.dataset} ranker, "
                               f"not {args.space}/{args.dataset}")
-        if args.epochs <= ranker.train_config.epochs and ranker._state is not None:
-            done = ranker._state.get("epoch")
-            if done is not None and args.epochs <= done:
-                raise NarankError(f"{args.resume} already trained {done} epochs; pass --epochs > {done}")
+        done = ranker.trained_epochs
+        if done is None:
+            raise NarankError(f"{args.resume} has no training state to resume (shipped checkpoints "
+                              "are saved without it); train a new ranker instead")
+        if args.epochs <= done:
+            raise NarankError(f"{args.resume} already trained {done} epochs; pass --epochs > {done}")
         position = {cid: i for i, cid in enumerate(ids)}
         train_pos = [position[c] for c in ranker.manifest["train_ids"] if c in position]
         ranker.train_config.epochs = args.epochs
