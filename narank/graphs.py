@@ -17,7 +17,7 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from narank.errors import NarankError
-from narank.spaces import canonical_id, space_of
+from narank.spaces import canonical_id, nb201, space_of
 
 NODE_TYPES = (
     "input",
@@ -234,24 +234,17 @@ def to_batch(cells: Sequence, node_features: Sequence[str] = (), dataset: str = 
 
 # Per-node cost features: log-scaled totals over the whole network, 0 for input/output.
 
-NB201_OP_FLOPS_M = {
-    "cifar10": {"nor_conv_1x1": 4.36224, "nor_conv_3x3": 35.81952, "avg_pool_3x3": 1.29024},
-    "cifar100": {"nor_conv_1x1": 4.36224, "nor_conv_3x3": 35.81952, "avg_pool_3x3": 1.29024},
-    "imagenet16_120": {"nor_conv_1x1": 1.09056, "nor_conv_3x3": 8.95488, "avg_pool_3x3": 0.32256},
-}
-NB201_OP_PARAMS_M = {"nor_conv_1x1": 0.028, "nor_conv_3x3": 0.24304}
-
-
-def _nb201_cost(cell, table: dict[str, float]) -> np.ndarray:
+def _nb201_cost(cell, cost: Callable[[str], float]) -> np.ndarray:
     """Per-node cost of the ops that compute (dead ops cost nothing in the graph view)."""
-    return np.array([table.get(label, 0.0) for label in _nb201_structure(cell)[0]])
+    return np.array([cost(label) if label in nb201.OPS else 0.0
+                     for label in _nb201_structure(cell)[0]])
 
 
 @register_node_feature("flops", 1, structural=True)
 def flops_feature(cell, dataset: str) -> np.ndarray:
     """log1p of each node's MFLOPs over the whole network."""
     if space_of(cell) == "nb201":
-        values = _nb201_cost(cell, NB201_OP_FLOPS_M.get(dataset, NB201_OP_FLOPS_M["cifar10"]))
+        values = _nb201_cost(cell, lambda op: nb201.op_flops_M(op, dataset))
     else:
         values = np.asarray(cell.vertex_flops(), dtype=float) / 1e6
     return np.log1p(values)[:, None]
@@ -261,7 +254,7 @@ def flops_feature(cell, dataset: str) -> np.ndarray:
 def params_feature(cell, dataset: str) -> np.ndarray:
     """log1p of each node's parameters (millions, x10) over the whole network."""
     if space_of(cell) == "nb201":
-        values = _nb201_cost(cell, NB201_OP_PARAMS_M)
+        values = _nb201_cost(cell, nb201.op_params_M)
     else:
         values = np.asarray(cell.vertex_params(), dtype=float) / 1e6
     return np.log1p(10.0 * values)[:, None]

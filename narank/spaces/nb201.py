@@ -293,6 +293,16 @@ def _as_ops(cells_or_ops: Iterable[NB201Cell] | np.ndarray) -> np.ndarray:
     return ops_matrix(cells_or_ops)
 
 
+def op_params_M(op: str) -> float:  # noqa: N802 - matches params_M
+    """Parameters (millions) one op adds to the whole network (the closed form's slope)."""
+    return float(_PARAMS_SLOPE_T[_OP_ID[op]])
+
+
+def op_flops_M(op: str, dataset: str = "cifar10") -> float:  # noqa: N802 - matches flops_M
+    """MFLOPs one op adds to the whole network on `dataset` (the closed form's slope)."""
+    return float(_FLOPS_SLOPE_T[dataset_name(dataset)][_OP_ID[op]])
+
+
 def op_counts_matrix(cells_or_ops: Iterable[NB201Cell] | np.ndarray) -> np.ndarray:
     """Op counts per cell, int array [n, 5] (cells or an [n, 6] op-id matrix)."""
     ops = _as_ops(cells_or_ops).astype(np.int64)
