@@ -42,7 +42,7 @@ import narank.proxies as proxies_pkg
 from narank.benchmarks import load_table
 from narank.paths import data_dir
 from narank.proxies.cache import compute_one, compute_scores, default_params
-from narank.proxies.sed import sed_nb201
+from narank.proxies.sed import sed_nb101, sed_nb201
 from narank.proxies.zero_shot import sed_search, tenas_search
 from narank.spaces.nb201 import DATASETS, NB201Cell, all_cells, all_ops_matrix
 
@@ -236,6 +236,28 @@ def tenas_runs(rerun: bool, skip: bool) -> tuple[list[dict | None], dict, str]:
 # --------------------------------------------------------------------------- report
 
 
+def sed_extras(ops: np.ndarray, acc: dict[str, np.ndarray]) -> list[str]:
+    """SED's sensitivity to its one constant C on NB201, and SED vs params on NB101."""
+    lines = ["", "### SED: sensitivity to the width constant C (ρ, all NB201 cells)", "",
+             "C = 16 (NB201's stem width) is the value used; the rest are shown, not chosen from.",
+             "", "| C | ρ C10 | ρ C100 | ρ IN16 |", "|---|---|---|---|"]
+    for c in (1, 2, 4, 8, 16, 32, 64):
+        score = sed_nb201(ops, channels=c)
+        rhos = " | ".join(f"{corr(score, acc[d])[0]:.3f}" for d in DATASETS)
+        lines.append(f"| {'**16**' if c == 16 else c} | {rhos} |")
+    nb101 = load_table("nb101")
+    valid = nb101.targets("cifar10_valid_acc")
+    ok = np.isfinite(valid)
+    cells = [c for c, k in zip(nb101.cells(), ok) if k]
+    rho_sed, tau_sed, n = corr(sed_nb101(cells), valid[ok])
+    rho_p, tau_p, _ = corr(nb101.targets("params_M")[ok], valid[ok])
+    lines += ["", f"### SED on NB101 ({n:,} cells of the shared table, single-run validation "
+              "accuracy)", "", "| proxy | ρ | τ |", "|---|---|---|",
+              f"| SED (C = 128) | {rho_sed:.3f} | {tau_sed:.3f} |",
+              f"| params | {rho_p:.3f} | {tau_p:.3f} |"]
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -346,6 +368,7 @@ def main() -> None:
         rhos = [f"{res[d][0]:.3f}" if d in res else "–" for d in DATASETS]
         taus = [f"{res[d][1]:.3f}" if d in res else "–" for d in DATASETS]
         lines.append(f"| {name} | {cells_note} | {' | '.join(rhos)} | {' | '.join(taus)} | {c} |")
+    lines += sed_extras(ops, acc)
     p_ntk = default_params("ntk", "cifar10", args.seed)
     p_lr = default_params("lr", "cifar10", args.seed)
     lines += [
