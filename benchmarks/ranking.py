@@ -24,7 +24,7 @@ from narank.evaluate import TRAIN_SIZES, baseline_metrics, columns, evaluate_ran
 from narank.graphs import node_dim
 from narank.model.ranker import RankerConfig
 from narank.predictor import Ranker
-from narank.train import TrainConfig
+from narank.train import TrainConfig, default_train_config
 
 RESULTS = Path(__file__).parent / "results"
 DATASETS = {"nb201": ("cifar10", "cifar100", "imagenet16_120"), "nb101": ("cifar10",)}
@@ -51,11 +51,8 @@ PUBLISHED = {
 def ranker_settings(space: str, n_train: int, features: tuple[str, ...] = FEATURES
                     ) -> tuple[RankerConfig, TrainConfig]:
     """The settings the benchmark (and the shipped checkpoints) use."""
-    epochs = 300 if n_train <= 1000 else 150
     config = RankerConfig(in_dim=node_dim(features), dim=64, layers=3, encoder="gin")
-    train = TrainConfig(epochs=epochs, lam=9.0 if space == "nb101" else 1.0,
-                        batch_size=128 if n_train <= 1000 else 256)
-    return config, train
+    return config, default_train_config(space, n_train)
 
 
 def one_run(space: str, dataset: str, size: int, seed: int, data: str | None,

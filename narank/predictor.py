@@ -17,7 +17,7 @@ from narank.graphs import check_node_features, graph_key, node_dim, to_batch, to
 from narank.model.ranker import NARanker, RankerConfig
 from narank.model.tiers import assign_tiers, cut_tiers, tier_edges
 from narank.spaces import SPACES, canonical_id, parse_cell
-from narank.train import TrainConfig, fit_model
+from narank.train import NAR_LAMBDA, TrainConfig, fit_model
 
 DATASETS = {"nb201": ("cifar10", "cifar100", "imagenet16_120"), "nb101": ("cifar10",)}
 
@@ -44,7 +44,7 @@ class Ranker:
         if self.config.in_dim != node_dim(self.node_features):
             raise NarankError(f"config.in_dim {self.config.in_dim} does not match the node features "
                               f"{list(self.node_features)} (width {node_dim(self.node_features)})")
-        self.train_config = train_config or TrainConfig(lam=9.0 if space == "nb101" else 1.0)
+        self.train_config = train_config or TrainConfig(lam=NAR_LAMBDA[space])
         torch.manual_seed(self.train_config.seed)
         self.model = NARanker(self.config)
         self.model.eval()

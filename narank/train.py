@@ -15,6 +15,9 @@ from tqdm.auto import tqdm
 from narank.model.losses import nar_loss
 from narank.model.ranker import NARanker
 
+# NAR's weight of the ranking loss per search space (REFERENCE.md section 2).
+NAR_LAMBDA = {"nb101": 9.0, "nb201": 1.0}
+
 
 @dataclass
 class TrainConfig:
@@ -33,6 +36,13 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def default_train_config(space: str, n_train: int, seed: int = 0) -> TrainConfig:
+    """The settings the benchmarks and shipped rankers use: fewer, larger steps past 1,000 cells."""
+    large = n_train > 1000
+    return TrainConfig(epochs=150 if large else 300, batch_size=256 if large else 128,
+                       lam=NAR_LAMBDA[space], seed=seed)
 
 
 def make_optimizer(model: NARanker, cfg: TrainConfig) -> torch.optim.Optimizer:

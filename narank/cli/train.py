@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from narank.graphs import node_dim
     from narank.model.ranker import RankerConfig
     from narank.predictor import Ranker, check_space_dataset
-    from narank.train import TrainConfig
+    from narank.train import NAR_LAMBDA, TrainConfig
 
     check_space_dataset(args.space, args.dataset)
     table = load_table(args.space, args.data)
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         size = args.train_size or (4236 if args.space == "nb101" else 1563)
         train_pos, _ = split(len(cells), size, args.seed)
         feats = tuple(f.strip() for f in args.node_features.split(",") if f.strip())
-        lam = args.lam if args.lam is not None else (9.0 if args.space == "nb101" else 1.0)
+        lam = args.lam if args.lam is not None else NAR_LAMBDA[args.space]
         try:
             config = RankerConfig(in_dim=node_dim(feats), dim=args.dim, layers=args.layers,
                                   encoder=args.encoder, tiers=args.tiers)

@@ -149,9 +149,9 @@ def make_ranker(space: str, dataset: str, cfg: SearchConfig, seed: int):
     from narank.graphs import node_dim
     from narank.model.ranker import RankerConfig
     from narank.predictor import Ranker
-    from narank.train import TrainConfig
+    from narank.train import NAR_LAMBDA, TrainConfig
 
-    lam = cfg.lam if cfg.lam is not None else (9.0 if space == "nb101" else 1.0)
+    lam = cfg.lam if cfg.lam is not None else NAR_LAMBDA[space]
     rc = RankerConfig(in_dim=node_dim(()), encoder=cfg.encoder, dim=cfg.dim, layers=cfg.layers,
                       tiers=cfg.tiers)
     tc = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, lam=lam, seed=seed)
