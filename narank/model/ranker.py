@@ -18,7 +18,7 @@ class RankerConfig:
     in_dim: int
     dim: int = 64
     layers: int = 3
-    encoder: str = "gps"
+    encoder: str = "gin"
     heads: int = 4
     dropout: float = 0.0
     tiers: int = 5
