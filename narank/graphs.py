@@ -189,7 +189,11 @@ def _both_directions(fwd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def to_graph(cell, node_features: Sequence[str] = (), dataset: str = "cifar10") -> Data:
     """Build the PyG graph of a cell: `x` = op one-hot + depth/height one-hot + extra features."""
-    x, fwd = _arrays(cell, check_node_features(node_features), dataset)
+    return _graph(cell, check_node_features(node_features), dataset)
+
+
+def _graph(cell, names: tuple[str, ...], dataset: str) -> Data:
+    x, fwd = _arrays(cell, names, dataset)
     edge_index, edge_attr = _both_directions(fwd)
     return Data(x=torch.from_numpy(x), edge_index=torch.from_numpy(edge_index),
                 edge_attr=torch.from_numpy(edge_attr), num_nodes=x.shape[0])
@@ -198,7 +202,8 @@ def to_graph(cell, node_features: Sequence[str] = (), dataset: str = "cifar10") 
 def to_graphs(cells: Iterable, node_features: Sequence[str] = (), dataset: str = "cifar10",
               targets: Sequence[float] | None = None) -> list[Data]:
     """Graphs for many cells; `targets`, when given, go to `Data.y`."""
-    graphs = [to_graph(c, node_features, dataset) for c in cells]
+    names = check_node_features(node_features)
+    graphs = [_graph(c, names, dataset) for c in cells]
     if targets is not None:
         if len(targets) != len(graphs):
             raise NarankError(f"{len(graphs)} cells but {len(targets)} targets")
