@@ -23,11 +23,10 @@ from narank.benchmarks import load_table
 from narank.evaluate import TRAIN_SIZES, baseline_metrics, columns, evaluate_ranker, labelled, split
 from narank.graphs import node_dim
 from narank.model.ranker import RankerConfig
-from narank.predictor import Ranker
+from narank.predictor import DATASETS, Ranker
 from narank.train import TrainConfig, default_train_config
 
 RESULTS = Path(__file__).parent / "results"
-DATASETS = {"nb201": ("cifar10", "cifar100", "imagenet16_120"), "nb101": ("cifar10",)}
 FEATURES = ("flops", "params")
 
 # Published Kendall tau (REFERENCE.md section 6), by train size.

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from narank.spaces.nb201 import DATASETS
+
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "results"
-DATASETS = ("cifar10", "cifar100", "imagenet16_120")
 SHORT = {"cifar10": "C10", "cifar100": "C100", "imagenet16_120": "IN16"}
 TARGETS = {"cifar10": 94.25, "cifar100": 73.20, "imagenet16_120": 46.70}
 PAPER = {  # REFERENCE.md §6 (their protocols; for context only)

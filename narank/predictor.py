@@ -16,10 +16,10 @@ from narank.errors import CheckpointError, NarankError
 from narank.graphs import check_node_features, graph_key, node_dim, to_batch, to_graphs
 from narank.model.ranker import NARanker, RankerConfig
 from narank.model.tiers import assign_tiers, cut_tiers, tier_edges
-from narank.spaces import SPACES, canonical_id, parse_cell
+from narank.spaces import SPACES, canonical_id, nb201, parse_cell
 from narank.train import NAR_LAMBDA, TrainConfig, fit_model
 
-DATASETS = {"nb201": ("cifar10", "cifar100", "imagenet16_120"), "nb101": ("cifar10",)}
+DATASETS = {"nb201": nb201.DATASETS, "nb101": ("cifar10",)}
 
 
 def check_space_dataset(space: str, dataset: str) -> None:

@@ -12,8 +12,9 @@ import pandas as pd
 
 from narank.benchmarks.table import BenchmarkTable
 from narank.errors import DataFileError
+from narank.spaces.nb201 import DATASETS
 
-NB201_DATASETS = ("cifar10", "cifar100", "imagenet16_120")
+NB201_DATASETS = DATASETS
 NB201_COLUMNS = ("index", "arch_str") + tuple(
     f"{d}_{m}" for d in NB201_DATASETS for m in ("valid_acc", "test_acc", "params_M", "flops_M")
 )
