@@ -1,5 +1,8 @@
 #!/usr/bin/env python
-"""Train a NAR ranker: NAS-Bench-101 by default. Same options as `narank train --help`."""
+"""Train a NAR ranker: NAS-Bench-101 by default, with the project's default settings.
+
+Same options as `narank train --help` (the recipe is `narank.train.train_ranker`).
+"""
 
 import sys
 

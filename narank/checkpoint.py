@@ -13,7 +13,9 @@ import torch
 from narank.errors import CheckpointError
 
 FORMAT = "narank-ranker"
-FORMAT_VERSION = 1
+# 2: the manifest holds the Ranker's `params`; 1 (the shipped files): `config` + `train_config`.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 def save_checkpoint(path: str | os.PathLike, manifest: dict[str, Any],
@@ -50,9 +52,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
                               "re-train it or restore the file") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a narank ranker checkpoint (no '{FORMAT}' header)")
-    if payload.get("format_version") != FORMAT_VERSION:
+    if payload.get("format_version") not in READABLE_VERSIONS:
         raise CheckpointError(f"{path}: checkpoint format version {payload.get('format_version')} "
-                              f"is not supported by this narank (expects {FORMAT_VERSION}); "
+                              f"is not supported by this narank (reads {READABLE_VERSIONS}); "
                               "upgrade narank or re-train")
     for key in ("manifest", "model"):
         if key not in payload:

@@ -16,7 +16,7 @@ import numpy as np
 from narank.benchmarks import find_table_file, load_table
 from narank.cli import main as cli
 from narank.pretrained import available, load_pretrained
-from narank.spaces import nb201
+from narank.spaces import get_space
 
 
 def _section(title: str) -> None:
@@ -24,22 +24,23 @@ def _section(title: str) -> None:
 
 
 def rank_space(name: str, has_data: bool) -> None:
-    """Score every NB201 cell with a shipped ranker and print the top five."""
+    """Score every cell of a shipped ranker's space and print the top five."""
     ranker = load_pretrained(name)
-    cells = nb201.all_cells()
+    space = get_space(ranker.space)
+    cells = space.enumerate()
     start = time.time()
-    scores, tiers = ranker.predict(cells)
+    scores, tiers = ranker.rank(cells)
     took = time.time() - start
     order = np.argsort(-scores)[:5]
     print(f"{name}: scored all {len(cells)} cells in {took:.2f} s; "
           f"{int((tiers == 1).sum())} predicted in tier 1")
-    table = load_table("nb201") if has_data else None
-    column = f"{ranker.dataset}_test_acc"
+    table = load_table(space) if has_data else None
+    column = space.columns(ranker.dataset).evaluate
     if table is not None:
         truth = table.targets(column)
         rank_of = {i: r + 1 for r, i in enumerate(np.argsort(-truth))}
     for i in order:
-        line = f"  score {scores[i]:7.3f}  tier {tiers[i]}  {cells[i].arch_str}"
+        line = f"  score {scores[i]:7.3f}  tier {tiers[i]}  {space.label(cells[i])}"
         if table is not None:
             line += f"  test {truth[i]:.2f}% (true rank {rank_of[i]} of {len(cells)})"
         print(line)

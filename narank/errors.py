@@ -1,5 +1,7 @@
 """Exceptions that carry a user-facing message: what is wrong and how to fix it."""
 
+from typing import Any
+
 
 class NarankError(Exception):
     """Base of every error narank raises on bad input; the CLI prints it on one line, exit 2."""
@@ -15,3 +17,18 @@ class DataFileError(NarankError, OSError):
 
 class CheckpointError(NarankError, ValueError):
     """A checkpoint that is missing, corrupt, truncated or incompatible."""
+
+
+def __getattr__(name: str) -> Any:
+    """`NotFittedError` is built on first use: it subclasses scikit-learn's, which is slow to import."""
+    if name != "NotFittedError":
+        raise AttributeError(f"module 'narank.errors' has no attribute {name!r}")
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    class NotFittedError(NarankError, SklearnNotFittedError):
+        """A ranker used (predict, save, ...) before `fit` or `Ranker.load`."""
+
+    NotFittedError.__module__ = __name__
+    NotFittedError.__qualname__ = "NotFittedError"
+    globals()["NotFittedError"] = NotFittedError
+    return NotFittedError

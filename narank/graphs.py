@@ -1,9 +1,10 @@
 """Cells as PyTorch Geometric graphs, with ops on nodes and a registry of extra node features.
 
-NB101 cells already carry their ops on vertices. NB201 cells carry ops on edges, so each of
-the six edges becomes a node between the input node and the output node (8 nodes in all).
-Every graph gets both edge directions, marked by a 2-dim `edge_attr` (forward, backward),
-and a small structural encoding: each node's depth from the input and height to the output.
+Each space gives the graph view of its cells (`SearchSpace.structure`: labels and forward
+edges; NB201 turns its edge-ops into nodes) and, where it has them, numeric node values
+(`SearchSpace.node_values`, e.g. NATS-SSS channel widths). Every graph gets both edge
+directions, marked by a 2-dim `edge_attr` (forward, backward), and a small structural
+encoding: each node's depth from the input and height to the output.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from narank.errors import NarankError
-from narank.spaces import canonical_id, nb201, space_of
+from narank.spaces import get_space, space_of
 
+# The label vocabulary of every space, in a fixed order (trained checkpoints depend on it):
+# a new space reuses these labels or appends new ones at the end.
 NODE_TYPES = (
     "input",
     "output",
@@ -32,7 +35,6 @@ NODE_TYPES = (
     "maxpool3x3",
 )
 MAX_DEPTH = 8
-NB201_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 
 NodeFeatureFn = Callable[[Any, str], np.ndarray]
 _NODE_FEATURES: dict[str, tuple[NodeFeatureFn, int]] = {}
@@ -78,63 +80,15 @@ def extra_width(names: Sequence[str]) -> int:
     return sum(_NODE_FEATURES[n][1] for n in check_node_features(names))
 
 
-def node_dim(names: Sequence[str] = ()) -> int:
-    """Width of `Data.x` for graphs built with these extra features."""
-    return len(NODE_TYPES) + 2 * (MAX_DEPTH + 1) + extra_width(names)
+def node_dim(names: Sequence[str] = (), space=None) -> int:
+    """Width of `Data.x` for graphs of `space` built with these extra features."""
+    own = get_space(space).node_value_width if space is not None else 0
+    return len(NODE_TYPES) + 2 * (MAX_DEPTH + 1) + own + extra_width(names)
 
 
-def _nb201_live(ops: Sequence[str]) -> list[bool]:
-    """Which edges carry information from the input to the output (not `none`, not dead-ended)."""
-    reach_in = [True, False, False, False]
-    for (src, dst), op in zip(NB201_EDGES, ops, strict=True):
-        if op != "none" and reach_in[src]:
-            reach_in[dst] = True
-    reach_out = [False, False, False, True]
-    for (src, dst), op in reversed(list(zip(NB201_EDGES, ops, strict=True))):
-        if op != "none" and reach_out[dst]:
-            reach_out[src] = True
-    return [op != "none" and reach_in[s] and reach_out[d]
-            for (s, d), op in zip(NB201_EDGES, ops, strict=True)]
-
-
-def _nb201_structure(cell) -> tuple[list[str], list[tuple[int, int]]]:
-    """Edge-ops become nodes; ops off every input->output path act as `none` (nothing flows).
-
-    So cells that compute the same function get the same graph.
-    """
-    labels, edges = _nb201_structure_of(tuple(cell.ops))
-    return list(labels), list(edges)
-
-
-@lru_cache(maxsize=16384)
-def _nb201_structure_of(ops: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
-    live = _nb201_live(ops)
-    labels = ["input", *(op if ok else "none" for op, ok in zip(ops, live, strict=True)), "output"]
-    edges: list[tuple[int, int]] = []
-    for k, (src, dst) in enumerate(NB201_EDGES):
-        if not live[k]:
-            continue
-        node = k + 1
-        if src == 0:
-            edges.append((0, node))
-        for k2, (src2, _) in enumerate(NB201_EDGES):
-            if src2 == dst and live[k2]:
-                edges.append((node, k2 + 1))
-        if dst == 3:
-            edges.append((node, 7))
-    return tuple(labels), tuple(edges)
-
-
-def _nb101_structure(cell) -> tuple[list[str], list[tuple[int, int]]]:
-    matrix = np.asarray(cell.matrix)
-    src, dst = np.nonzero(matrix)
-    return list(cell.ops), list(zip(src.tolist(), dst.tolist(), strict=True))
-
-
-def structure(cell) -> tuple[list[str], list[tuple[int, int]]]:
-    """Node labels and forward edges of a cell's graph (ops on nodes)."""
-    space = space_of(cell)
-    return _nb201_structure(cell) if space == "nb201" else _nb101_structure(cell)
+def structure(cell) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """Node labels and forward edges of a cell's graph (ops on nodes), as its space defines them."""
+    return space_of(cell).structure(cell)
 
 
 def _depths(n: int, edges: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -162,8 +116,12 @@ def _base_arrays(labels: tuple[str, ...], edges: tuple[tuple[int, int], ...]
 
 
 def _arrays(cell, names: tuple[str, ...], dataset: str) -> tuple[np.ndarray, np.ndarray]:
-    labels, edges = structure(cell)
+    space = space_of(cell)
+    labels, edges = space.structure(cell)
     x, fwd = _base_arrays(tuple(labels), tuple(edges))
+    if space.node_value_width:
+        values = np.asarray(space.node_values(cell, dataset), dtype=np.float32)
+        x = np.concatenate([x, values.reshape(len(labels), space.node_value_width)], axis=1)
     if names:
         extra = [np.asarray(_NODE_FEATURES[k][0](cell, dataset), dtype=np.float32)
                  .reshape(len(labels), _NODE_FEATURES[k][1]) for k in names]
@@ -173,10 +131,11 @@ def _arrays(cell, names: tuple[str, ...], dataset: str) -> tuple[np.ndarray, np.
 
 def graph_key(cell, node_features: Sequence[str] = ()) -> Hashable:
     """A key equal for two cells exactly when their graphs (with these features) are equal."""
-    labels, edges = structure(cell)
-    if all(name in _STRUCTURAL for name in node_features):
-        return tuple(labels), tuple(edges)
-    return tuple(labels), tuple(edges), space_of(cell), canonical_id(cell)
+    space = space_of(cell)
+    labels, edges = space.structure(cell)
+    if not space.node_value_width and all(name in _STRUCTURAL for name in node_features):
+        return labels, edges
+    return labels, edges, space.name, space.canonical_id(cell)
 
 
 def _both_directions(fwd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -239,30 +198,17 @@ def to_batch(cells: Sequence, node_features: Sequence[str] = (), dataset: str = 
 
 # Per-node cost features: log-scaled totals over the whole network, 0 for input/output.
 
-def _nb201_cost(cell, cost: Callable[[str], float]) -> np.ndarray:
-    """Per-node cost of the ops that compute (dead ops cost nothing in the graph view)."""
-    return np.array([cost(label) if label in nb201.OPS else 0.0
-                     for label in _nb201_structure(cell)[0]])
-
 
 @register_node_feature("flops", 1, structural=True)
 def flops_feature(cell, dataset: str) -> np.ndarray:
     """log1p of each node's MFLOPs over the whole network."""
-    if space_of(cell) == "nb201":
-        values = _nb201_cost(cell, lambda op: nb201.op_flops_M(op, dataset))
-    else:
-        values = np.asarray(cell.vertex_flops(), dtype=float) / 1e6
-    return np.log1p(values)[:, None]
+    return np.log1p(space_of(cell).node_costs(cell, dataset)[0])[:, None]
 
 
 @register_node_feature("params", 1, structural=True)
 def params_feature(cell, dataset: str) -> np.ndarray:
     """log1p of each node's parameters (millions, x10) over the whole network."""
-    if space_of(cell) == "nb201":
-        values = _nb201_cost(cell, nb201.op_params_M)
-    else:
-        values = np.asarray(cell.vertex_params(), dtype=float) / 1e6
-    return np.log1p(10.0 * values)[:, None]
+    return np.log1p(10.0 * space_of(cell).node_costs(cell, dataset)[1])[:, None]
 
 
 def _load_optional_features() -> None:

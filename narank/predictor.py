@@ -1,4 +1,16 @@
-"""`Ranker`: the user-facing NAR ranker — fit on labelled cells, score and tier new ones, save/load."""
+"""`Ranker`: the user-facing NAR ranker, a scikit-learn-style estimator of cells.
+
+    r = Ranker("nb201", "cifar10").fit(cells, accuracies)   # or Ranker.load / load_pretrained
+    r.predict(cells)        # scores, higher = better predicted accuracy
+    r.predict_tier(cells)   # tiers 1 (best) .. K
+    r.rank(cells)           # (scores, tiers) in one pass
+    r.score(cells, acc)     # Kendall tau of the scores against `acc`
+
+The constructor only stores parameters (`get_params` / `set_params` / `sklearn.base.clone`
+work); `fit` validates them, resolves the unset ones (epochs, batch_size, lam) through
+`narank.train.default_train_config`, and sets the fitted attributes `model_`, `tier_edges_`
+and `manifest_`.
+"""
 
 from __future__ import annotations
 
@@ -9,181 +21,378 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 
 import narank
 from narank.checkpoint import load_checkpoint, save_checkpoint
-from narank.errors import CheckpointError, NarankError
+from narank.errors import CheckpointError, InvalidCellError, NarankError
 from narank.graphs import check_node_features, graph_key, node_dim, to_batch, to_graphs
+from narank.metrics import ranking_metrics
 from narank.model.ranker import NARanker, RankerConfig
 from narank.model.tiers import assign_tiers, cut_tiers, tier_edges
-from narank.spaces import SPACES, canonical_id, nb201, parse_cell
-from narank.train import NAR_LAMBDA, TrainConfig, fit_model
+from narank.spaces import SearchSpace, get_space, space_of
+from narank.train import TrainConfig, default_train_config, fit_model
+from narank.training_data import (
+    DEFAULT_DIM,
+    DEFAULT_DROPOUT,
+    DEFAULT_ENCODER,
+    DEFAULT_HEADS,
+    DEFAULT_LAYERS,
+    DEFAULT_LR,
+    DEFAULT_NODE_FEATURES,
+    DEFAULT_TIERS,
+    DEFAULT_WEIGHT_DECAY,
+    ENCODERS,
+)
 
-DATASETS = {"nb201": nb201.DATASETS, "nb101": ("cifar10",)}
+
+def check_space_dataset(space: str | SearchSpace, dataset: str | None) -> tuple[SearchSpace, str]:
+    """(space, canonical dataset name), or a NarankError naming the valid choices."""
+    space = get_space(space)
+    return space, space.dataset(dataset)
 
 
-def check_space_dataset(space: str, dataset: str) -> None:
-    """Raise a NarankError naming the valid choices for a bad space or dataset."""
-    if space not in SPACES:
-        raise NarankError(f"unknown space {space!r}; choose from {list(SPACES)}")
-    if dataset not in DATASETS[space]:
-        raise NarankError(f"dataset {dataset!r} is not in {space}; choose from {list(DATASETS[space])}")
+def _not_fitted(what: str) -> Exception:
+    from narank.errors import NotFittedError  # built lazily: it subclasses scikit-learn's
+
+    return NotFittedError(f"this Ranker is not fitted yet; call fit(cells, y) or Ranker.load(path) "
+                          f"before {what}")
 
 
-class Ranker:
-    """A trained (or trainable) NAR ranker for one search space and dataset."""
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    real = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    return real and bool(np.isfinite(value))
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able / torch-weights_only-safe copy of a parameter value."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _features(value: Any) -> tuple[str, ...]:
+    """Node feature names from a sequence or a comma-separated string."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, Iterable):
+        raise NarankError(f"node_features must be a sequence of names, got {value!r}")
+    return check_node_features(str(v).strip() for v in value)
+
+
+class Ranker(BaseEstimator):
+    """A NAR ranker for one search space and dataset: graph encoder, tier decoder, score head.
+
+    Parameters: the search `space` and `dataset`; extra `node_features`; the network
+    (`encoder`, `dim`, `layers`, `heads`, `dropout`, `tiers`); training (`epochs`, `lr`,
+    `weight_decay`, `batch_size`, `lam` = weight of the ranking loss; None = the project
+    default for the training-set size, see `narank.train.default_train_config`);
+    `random_state` seeds weights and batches without touching the global torch RNG;
+    `warm_start` makes `fit` continue from the current weights; `verbose` shows a progress bar.
+    """
 
     def __init__(self, space: str = "nb201", dataset: str = "cifar10",
-                 node_features: Sequence[str] = (), config: RankerConfig | None = None,
-                 train_config: TrainConfig | None = None):
-        check_space_dataset(space, dataset)
+                 node_features: Sequence[str] = DEFAULT_NODE_FEATURES, encoder: str = DEFAULT_ENCODER,
+                 dim: int = DEFAULT_DIM, layers: int = DEFAULT_LAYERS, heads: int = DEFAULT_HEADS,
+                 dropout: float = DEFAULT_DROPOUT, tiers: int = DEFAULT_TIERS,
+                 epochs: int | None = None, lr: float = DEFAULT_LR,
+                 weight_decay: float = DEFAULT_WEIGHT_DECAY, batch_size: int | None = None,
+                 lam: float | None = None, random_state: int | None = 0, warm_start: bool = False,
+                 verbose: bool = False):
         self.space = space
         self.dataset = dataset
-        self.node_features = check_node_features(node_features)
-        self.config = config or RankerConfig(in_dim=node_dim(self.node_features))
-        if self.config.in_dim != node_dim(self.node_features):
-            raise NarankError(f"config.in_dim {self.config.in_dim} does not match the node features "
-                              f"{list(self.node_features)} (width {node_dim(self.node_features)})")
-        self.train_config = train_config or TrainConfig(lam=NAR_LAMBDA[space])
-        torch.manual_seed(self.train_config.seed)
-        self.model = NARanker(self.config)
-        self.model.eval()
-        self.tier_edges: np.ndarray | None = None
-        self.manifest: dict[str, Any] = {}
-        self._state: dict[str, Any] | None = None
+        self.node_features = node_features
+        self.encoder = encoder
+        self.dim = dim
+        self.layers = layers
+        self.heads = heads
+        self.dropout = dropout
+        self.tiers = tiers
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.lam = lam
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
 
-    # ---------------------------------------------------------------- data in
+    # ---------------------------------------------------------------- parameters
 
-    def cells(self, cells: Iterable) -> list:
-        """Parse arch strings, indices, (adjacency, ops) pairs or cell objects of this space."""
-        if isinstance(cells, str | dict) or not isinstance(cells, Iterable):
-            cells = [cells]
-        return [parse_cell(self.space, c) for c in cells]
+    def _validate(self) -> tuple[SearchSpace, str, tuple[str, ...], RankerConfig]:
+        """Check every parameter (errors name the bad value); (space, dataset, features, net config)."""
+        space, dataset = check_space_dataset(self.space, self.dataset)
+        features = _features(self.node_features)
+        if self.encoder not in ENCODERS:
+            raise NarankError(f"unknown encoder {self.encoder!r}; choose from {', '.join(ENCODERS)}")
+        for name, low in (("dim", 1), ("layers", 1), ("heads", 1), ("tiers", 2)):
+            value = getattr(self, name)
+            if not _is_int(value) or value < low:
+                raise NarankError(f"{name} must be an integer >= {low}, got {value!r}")
+        if self.dim % self.heads:
+            raise NarankError(f"dim {self.dim} must be divisible by heads {self.heads}")
+        if not _is_number(self.dropout) or not 0 <= self.dropout < 1:
+            raise NarankError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        for name, low in (("epochs", 1), ("batch_size", 2)):
+            value = getattr(self, name)
+            if value is not None and (not _is_int(value) or value < low):
+                raise NarankError(f"{name} must be None (the project default) or an integer >= {low}, "
+                                  f"got {value!r}")
+        if not _is_number(self.lr) or self.lr <= 0:
+            raise NarankError(f"lr must be a positive number, got {self.lr!r}")
+        if not _is_number(self.weight_decay) or self.weight_decay < 0:
+            raise NarankError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        if self.lam is not None and (not _is_number(self.lam) or self.lam < 0):
+            raise NarankError(f"lam must be None (the space's default) or a number >= 0, got {self.lam!r}")
+        if self.random_state is not None and (not _is_int(self.random_state) or self.random_state < 0):
+            raise NarankError(f"random_state must be None or an integer >= 0, got {self.random_state!r}")
+        config = RankerConfig(in_dim=node_dim(features), dim=int(self.dim), layers=int(self.layers),
+                              encoder=self.encoder, heads=int(self.heads), dropout=float(self.dropout),
+                              tiers=int(self.tiers))
+        return space, dataset, features, config
 
-    def graphs(self, cells: Sequence, targets: Sequence[float] | None = None) -> list:
-        return to_graphs(cells, self.node_features, self.dataset, targets)
+    def train_settings(self, n_train: int) -> TrainConfig:
+        """The training settings a fit on `n_train` cells uses: set parameters, else project defaults."""
+        return self._settings(self._validate()[0], n_train)
 
-    # ---------------------------------------------------------------- training
+    def _settings(self, space: SearchSpace, n_train: int) -> TrainConfig:
+        if self.random_state is None:
+            seed = int(np.random.default_rng().integers(2**31))
+        else:
+            seed = int(self.random_state)
+        cfg = default_train_config(space, n_train, seed)
+        return TrainConfig(epochs=cfg.epochs if self.epochs is None else int(self.epochs),
+                           batch_size=cfg.batch_size if self.batch_size is None else int(self.batch_size),
+                           lam=cfg.lam if self.lam is None else float(self.lam), seed=seed,
+                           lr=float(self.lr), weight_decay=float(self.weight_decay))
 
-    def fit(self, cells: Iterable, accuracies: Sequence[float], progress: bool = True,
-            resume: bool = False, checkpoint: str | os.PathLike | None = None,
-            checkpoint_every: int = 0) -> Ranker:
-        """Cut tiers from `accuracies` and train; `resume` continues a loaded checkpoint's training.
+    # ---------------------------------------------------------------- fitted state
 
-        With `checkpoint` and `checkpoint_every`, a resumable checkpoint is written every that
-        many epochs, so an interrupted run loses little.
-        """
-        cells = self.cells(cells)
-        acc = np.asarray(accuracies, dtype=float)
-        if len(cells) != len(acc):
-            raise NarankError(f"{len(cells)} cells but {len(acc)} accuracies")
-        if not np.all(np.isfinite(acc)):
-            raise NarankError("accuracies contain NaN or inf; drop those cells first")
-        k = self.config.tiers
-        self.tier_edges = tier_edges(acc, k)
-        tiers = cut_tiers(acc, k)
-        state = self._state if resume else None
-        if resume and state is None:
-            raise CheckpointError("nothing to resume: load a checkpoint with training state first")
-        self._describe(cells)
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
 
-        def save_every(epoch: int, train_state: dict[str, Any]) -> None:
-            if checkpoint is not None and checkpoint_every > 0 and epoch % checkpoint_every == 0:
-                self._state = train_state
-                self.save(checkpoint)
+    def _check_fitted(self, what: str) -> None:
+        if not hasattr(self, "model_"):
+            raise _not_fitted(what)
 
-        self._state = fit_model(self.model, self.graphs(cells), acc, tiers, self.train_config,
-                                state=state, progress=progress, on_epoch=save_every)
-        return self
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The fitted ranker's manifest (the same dict `save` writes; add keys to it), else {}."""
+        return getattr(self, "manifest_", {})
 
     @property
     def trained_epochs(self) -> int | None:
         """Epochs done by the resumable training state, or None when there is none."""
-        return None if self._state is None else int(self._state["epoch"])
+        state = getattr(self, "_train_state", None)
+        return None if state is None else int(state["epoch"])
 
-    def _describe(self, cells: Sequence) -> None:
-        self.manifest.update({
-            "space": self.space,
-            "dataset": self.dataset,
-            "tiers": self.config.tiers,
-            "tier_edges": self.tier_edges.tolist(),
-            "node_features": list(self.node_features),
-            "config": self.config.to_dict(),
-            "train_config": self.train_config.to_dict(),
-            "train_ids": [canonical_id(c) for c in cells],
+    # ---------------------------------------------------------------- data in
+
+    def _cells(self, cells: Any) -> list:
+        """Cells of this ranker's space from any input its parser accepts (one or many)."""
+        space = get_space(self.space)
+        try:
+            return space.parse_many(cells)
+        except InvalidCellError:
+            items = [cells] if isinstance(cells, str | dict) or not isinstance(cells, Iterable) else cells
+            for obj in items:
+                try:
+                    other = space_of(obj)
+                except InvalidCellError:
+                    continue
+                if other.name != space.name:
+                    raise InvalidCellError(f"this ranker is for {space.name} cells, not {other.name} "
+                                           f"cells: {other.label(obj)}") from None
+            raise
+
+    # ---------------------------------------------------------------- training
+
+    def fit(self, cells: Iterable, y: Sequence[float], *, checkpoint: str | os.PathLike | None = None,
+            checkpoint_every: int = 0, resume: bool = False) -> Ranker:
+        """Cut tiers from `y` (accuracies) and train; returns self.
+
+        Starts from fresh weights seeded by `random_state`, unless `warm_start` (continue the
+        current weights) or `resume` (continue a loaded checkpoint's training state, optimiser
+        included, up to `epochs`). With `checkpoint`, a resumable checkpoint is written every
+        `checkpoint_every` epochs (0: only at the end).
+        """
+        space, dataset, features, config = self._validate()
+        cells = self._cells(cells)
+        acc = np.asarray(y, dtype=float).reshape(-1)
+        if len(cells) != len(acc):
+            raise NarankError(f"{len(cells)} cells but {len(acc)} accuracies")
+        if not np.all(np.isfinite(acc)):
+            raise NarankError("accuracies contain NaN or inf; drop those cells first")
+        if len(acc) < max(2, config.tiers):
+            raise NarankError(f"need at least {max(2, config.tiers)} labelled cells to cut {config.tiers} "
+                              f"tiers, got {len(acc)}")
+        if not _is_int(checkpoint_every) or checkpoint_every < 0:
+            raise NarankError(f"checkpoint_every must be an integer >= 0, got {checkpoint_every!r}")
+        settings = self._settings(space, len(cells))
+        fitted = hasattr(self, "model_")
+        keep_weights = resume or (self.warm_start and fitted)
+        state = None
+        if resume:
+            state = getattr(self, "_train_state", None)
+            if not fitted or state is None:
+                raise CheckpointError("nothing to resume: load a checkpoint with training state first")
+            done = int(state["epoch"])
+            if settings.epochs <= done:
+                raise NarankError(f"already trained {done} epochs; set epochs > {done} to resume")
+        if keep_weights:
+            old = self.manifest_
+            same = [old["space"], old["dataset"], list(old["node_features"])] == [space.name, dataset,
+                                                                                  list(features)]
+            if not same or self.model_.config != config:
+                raise NarankError("warm_start/resume continue the current network, but the space, dataset, "
+                                  "node features or network parameters changed; set warm_start=False")
+            model = self.model_
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(settings.seed)
+                model = NARanker(config)
+        edges = tier_edges(acc, config.tiers)
+        train_ids = [space.canonical_id(c) for c in cells]
+        if keep_weights:  # the network has seen the earlier cells too
+            seen = set(train_ids)
+            train_ids = [i for i in self.manifest_.get("train_ids", []) if i not in seen] + train_ids
+        self.model_ = model
+        self.tier_edges_ = edges
+        self.manifest_ = self._describe(space, dataset, features, edges, settings, train_ids)
+        self._train_state = state
+
+        def save_every(epoch: int, train_state: dict[str, Any]) -> None:
+            if checkpoint is not None and checkpoint_every > 0 and epoch % checkpoint_every == 0:
+                self._train_state = train_state
+                self.save(checkpoint)
+
+        graphs = to_graphs(cells, features, dataset)
+        self._train_state = fit_model(model, graphs, acc, cut_tiers(acc, config.tiers), settings,
+                                      state=state, progress=bool(self.verbose), on_epoch=save_every)
+        if checkpoint is not None:
+            self.save(checkpoint)
+        return self
+
+    def _describe(self, space: SearchSpace, dataset: str, features: tuple[str, ...], edges: np.ndarray,
+                  settings: TrainConfig, train_ids: list[str]) -> dict[str, Any]:
+        """The manifest written into checkpoints: what this ranker is and how it was trained."""
+        return {
+            "space": space.name,
+            "dataset": dataset,
+            "tiers": int(self.tiers),
+            "tier_edges": edges.tolist(),
+            "node_features": list(features),
+            "params": {**{k: _plain(v) for k, v in self.get_params().items()}, "space": space.name,
+                       "dataset": dataset, "node_features": list(features)},
+            "train_config": settings.to_dict(),
+            "train_ids": train_ids,
             "narank_version": narank.__version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        })
+        }
 
     # ---------------------------------------------------------------- inference
 
     @torch.inference_mode()
-    def _forward(self, cells: Iterable, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    def _forward(self, cells: Any, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
         """(scores, tier logits) per cell; each distinct graph goes through the network once."""
-        cells = self.cells(cells)
-        self.model.eval()
+        self._check_fitted("predicting")
+        cells = self._cells(cells)
+        features = tuple(self.manifest_["node_features"])
+        dataset = self.manifest_["dataset"]
+        self.model_.eval()
         first: dict = {}
-        slot = np.array([first.setdefault(graph_key(c, self.node_features), len(first))
-                         for c in cells], dtype=np.int64)
+        slot = np.array([first.setdefault(graph_key(c, features), len(first)) for c in cells],
+                        dtype=np.int64)
         unique = [None] * len(first)
         for c, i in zip(cells, slot, strict=True):
             if unique[i] is None:
                 unique[i] = c
         scores, logits = [], []
         for start in range(0, len(unique), batch_size):
-            batch = to_batch(unique[start:start + batch_size], self.node_features, self.dataset)
-            lg, sc, _ = self.model(batch)
+            batch = to_batch(unique[start:start + batch_size], features, dataset)
+            lg, sc, _ = self.model_(batch)
             scores.append(sc.numpy())
             logits.append(lg.numpy())
         if not scores:
-            return np.zeros(0), np.zeros((0, self.config.tiers))
+            return np.zeros(0, dtype=np.float32), np.zeros((0, self.model_.config.tiers), dtype=np.float32)
         return np.concatenate(scores)[slot], np.concatenate(logits)[slot]
 
-    def score(self, cells: Iterable) -> np.ndarray:
+    def predict(self, cells: Any) -> np.ndarray:
         """A score per cell; higher = better predicted accuracy."""
         return self._forward(cells)[0]
 
-    def predict_tier(self, cells: Iterable) -> np.ndarray:
-        """Predicted tier per cell, 1 = best (as in the NAR paper) … K = worst."""
+    def predict_tier(self, cells: Any) -> np.ndarray:
+        """Predicted tier per cell, 1 = best (as in the NAR paper) ... K = worst."""
         return self._forward(cells)[1].argmax(axis=1) + 1
 
-    def predict(self, cells: Iterable) -> tuple[np.ndarray, np.ndarray]:
+    def rank(self, cells: Any) -> tuple[np.ndarray, np.ndarray]:
         """(scores, tiers 1..K) in one pass."""
         scores, logits = self._forward(cells)
         return scores, logits.argmax(axis=1) + 1
 
+    def score(self, cells: Any, y: Sequence[float]) -> float:
+        """Kendall tau between the predicted scores and accuracies `y` (higher = better ranking)."""
+        return float(ranking_metrics(self.predict(cells), np.asarray(y, dtype=float))["kendall_tau"])
+
     def true_tiers(self, accuracies: Sequence[float]) -> np.ndarray:
         """Tiers 1..K that accuracies fall in under the training cut."""
-        if self.tier_edges is None:
-            raise NarankError("ranker is not trained: no tier cut yet")
-        return assign_tiers(np.asarray(accuracies), self.tier_edges) + 1
+        self._check_fitted("true_tiers")
+        return assign_tiers(np.asarray(accuracies), self.tier_edges_) + 1
 
     # ---------------------------------------------------------------- files
 
     def save(self, path: str | os.PathLike, with_training_state: bool = True) -> None:
         """Write weights + manifest atomically (optionally the optimiser state, for resuming)."""
-        if self.tier_edges is None:
-            raise NarankError("ranker is not trained; call fit() before save()")
-        state: dict[str, Any] = {"model": self.model.state_dict()}
-        if with_training_state and self._state is not None:
-            state["training"] = self._state
-        save_checkpoint(path, self.manifest, state)
+        self._check_fitted("save()")
+        state: dict[str, Any] = {"model": self.model_.state_dict()}
+        if with_training_state and getattr(self, "_train_state", None) is not None:
+            state["training"] = self._train_state
+        save_checkpoint(path, self.manifest_, state)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Ranker:
-        """Load a checkpoint written by `save`; errors say what is wrong with the file."""
+        """Load a checkpoint written by `save` (or a shipped one); errors say what is wrong."""
         payload = load_checkpoint(path)
         m = payload["manifest"]
         try:
-            ranker = cls(m["space"], m["dataset"], m["node_features"], RankerConfig(**m["config"]),
-                         TrainConfig(**m["train_config"]))
-            ranker.model.load_state_dict(payload["model"])
+            ranker = cls(**_params_of(m))
+            _, _, _, config = ranker._validate()
+            if "config" in m and m["config"].get("in_dim", config.in_dim) != config.in_dim:
+                raise ValueError(f"in_dim {m['config']['in_dim']} does not match the node features")
+            with torch.random.fork_rng(devices=[]):  # the weights are overwritten just below
+                model = NARanker(config)
+            model.load_state_dict(payload["model"])
+            edges = np.asarray(m["tier_edges"], dtype=float)
+            if edges.shape != (config.tiers - 1,):
+                raise ValueError(f"{len(edges)} tier edges for {config.tiers} tiers")
         except (KeyError, TypeError, RuntimeError, ValueError, NarankError) as exc:
             raise CheckpointError(f"{path}: incompatible checkpoint ({type(exc).__name__}: "
-                                  f"{str(exc).splitlines()[0]}); re-train it with this narank "
-                                  "version") from exc
-        ranker.model.eval()
-        ranker.tier_edges = np.asarray(m["tier_edges"])
-        ranker.manifest = dict(m)
-        ranker._state = payload.get("training")
+                                  f"{str(exc).splitlines()[0] if str(exc) else ''}); re-train it with "
+                                  "this narank version") from exc
+        model.eval()
+        ranker.model_ = model
+        ranker.tier_edges_ = edges
+        ranker.manifest_ = dict(m)
+        ranker._train_state = payload.get("training")
         return ranker
+
+
+def _params_of(m: dict[str, Any]) -> dict[str, Any]:
+    """Ranker parameters from a manifest; old manifests (`config` + `train_config`) are mapped."""
+    if "params" in m:
+        params = dict(m["params"])
+    else:
+        config, train = m["config"], m["train_config"]
+        params = {"encoder": config["encoder"], "dim": config["dim"], "layers": config["layers"],
+                  "heads": config["heads"], "dropout": config["dropout"], "tiers": config["tiers"],
+                  "epochs": train["epochs"], "lr": train["lr"], "weight_decay": train["weight_decay"],
+                  "batch_size": train["batch_size"], "lam": train["lam"], "random_state": train["seed"]}
+    params.update(space=m["space"], dataset=m["dataset"], node_features=tuple(m["node_features"]),
+                  warm_start=False, verbose=False)
+    return params

@@ -1,34 +1,46 @@
-"""Training loop for the NAR ranker: seeded, resumable, with a progress bar."""
+"""Training: the project's default settings, the seeded resumable loop, and `train_ranker`.
+
+`default_train_config` resolves the project's training defaults (constants in
+`narank.training_data`): the settings that produced the shipped checkpoints and
+benchmarks/results/ranking.md. `Ranker`, `narank train` and `train_predictor.py` all resolve
+their unset epochs / batch size / lambda through it.
+"""
 
 from __future__ import annotations
 
 import math
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
+from narank.errors import NarankError
 from narank.model.losses import nar_loss
 from narank.model.ranker import NARanker
+from narank.spaces import SearchSpace, get_space
+from narank.training_data import DEFAULT_LR, DEFAULT_WEIGHT_DECAY, default_epochs_batch
 
-# NAR's weight of the ranking loss per search space (REFERENCE.md section 2).
-NAR_LAMBDA = {"nb101": 9.0, "nb201": 1.0}
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from narank.predictor import Ranker
 
 
 @dataclass
 class TrainConfig:
-    """Optimisation hyper-parameters (stored in every checkpoint)."""
+    """Resolved optimisation settings of one fit (stored in every checkpoint as `train_config`)."""
 
-    epochs: int = 300
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    batch_size: int = 128
-    lam: float = 1.0
+    epochs: int
+    batch_size: int
+    lam: float
     seed: int = 0
+    lr: float = DEFAULT_LR
+    weight_decay: float = DEFAULT_WEIGHT_DECAY
 
     def __post_init__(self) -> None:
         if self.epochs < 0 or self.batch_size < 2 or self.lr <= 0 or self.lam < 0:
@@ -38,11 +50,14 @@ class TrainConfig:
         return asdict(self)
 
 
-def default_train_config(space: str, n_train: int, seed: int = 0) -> TrainConfig:
-    """The settings the benchmarks and shipped rankers use: fewer, larger steps past 1,000 cells."""
-    large = n_train > 1000
-    return TrainConfig(epochs=150 if large else 300, batch_size=256 if large else 128,
-                       lam=NAR_LAMBDA[space], seed=seed)
+def default_train_config(space: str | SearchSpace, n_train: int, seed: int = 0) -> TrainConfig:
+    """The project defaults: 300 epochs / batch 128 up to 1,000 cells, 150 / 256 above; lam = space's.
+
+    These produced the shipped checkpoints and benchmarks/results/ranking.md, with one budget
+    exception: the 10,000-cell shipped NB101 ranker trained 100 epochs (benchmarks/train_shipped.py).
+    """
+    epochs, batch_size = default_epochs_batch(n_train)
+    return TrainConfig(epochs=epochs, batch_size=batch_size, lam=get_space(space).nar_lambda, seed=seed)
 
 
 def make_optimizer(model: NARanker, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -73,8 +88,17 @@ def fit_model(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tier
               on_epoch: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Train `model` in place; `state` (from a checkpoint) resumes at its epoch; returns new state.
 
-    `on_epoch(epoch, state)` is called after every epoch (e.g. to write a resumable checkpoint).
+    Randomness comes from `cfg.seed` (or the resumed state) on a forked torch RNG, so the
+    caller's global torch RNG is left as it was. `on_epoch(epoch, state)` runs after every
+    epoch (e.g. to write a resumable checkpoint).
     """
+    with torch.random.fork_rng(devices=[]):
+        return _fit(model, graphs, targets, tiers, cfg, state, progress, on_epoch)
+
+
+def _fit(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tiers: np.ndarray,
+         cfg: TrainConfig, state: dict[str, Any] | None, progress: bool,
+         on_epoch: Callable[[int, dict[str, Any]], None] | None) -> dict[str, Any]:
     n = len(graphs)
     y = torch.as_tensor(np.asarray(targets, dtype=np.float32))
     t = torch.as_tensor(np.asarray(tiers, dtype=np.int64))
@@ -86,6 +110,8 @@ def fit_model(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tier
     if state is not None:
         opt.load_state_dict(state["optimizer"])
         gen.set_state(state["generator"])
+        if "torch_rng" in state:  # dropout's RNG; checkpoints before 0.2 did not keep it
+            torch.set_rng_state(state["torch_rng"])
         start = int(state["epoch"])
     else:
         torch.manual_seed(cfg.seed)
@@ -93,7 +119,7 @@ def fit_model(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tier
     model.train()
     bar = tqdm(range(start, cfg.epochs), desc="train", disable=not progress, leave=False,
                initial=start, total=cfg.epochs)
-    last = {}
+    last: dict[str, float] = {}
     for epoch in bar:
         perm = torch.randperm(n, generator=gen)
         for s in range(steps):
@@ -114,10 +140,73 @@ def fit_model(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tier
         if on_epoch is not None:
             on_epoch(epoch + 1, _state(opt, gen, epoch + 1, last))
     model.eval()
-    return _state(opt, gen, cfg.epochs, last)
+    return _state(opt, gen, max(start, cfg.epochs), last)
 
 
 def _state(opt: torch.optim.Optimizer, gen: torch.Generator, epoch: int,
            last: dict[str, float]) -> dict[str, Any]:
-    return {"optimizer": opt.state_dict(), "generator": gen.get_state(), "epoch": epoch,
-            "last_loss": dict(last)}
+    return {"optimizer": opt.state_dict(), "generator": gen.get_state(),
+            "torch_rng": torch.get_rng_state(), "epoch": epoch, "last_loss": dict(last)}
+
+
+# ------------------------------------------------------------------ the whole recipe
+
+
+def train_ranker(space: str | SearchSpace = "nb101", dataset: str | None = None,
+                 train_size: int | None = None, seed: int = 0, target: str = "valid",
+                 data: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
+                 resume: str | os.PathLike | None = None,
+                 **ranker_params: Any) -> tuple[Ranker, dict[str, Any]]:
+    """Train a ranker on a seeded split of a benchmark table, judge it on the rest, save it.
+
+    `train_size` defaults to the space's `default_train_size`; `seed` seeds the split and
+    (unless `random_state` is given) training; `ranker_params` are `Ranker` parameters, unset
+    ones take the project defaults. `out` (may contain {space}, {dataset}, {n_train}, {seed})
+    is where the checkpoint goes; None saves nothing. `resume` continues a checkpoint's
+    training with its own settings up to `epochs` (the only parameter it accepts, with verbose).
+    Returns (ranker, summary of held-out metrics).
+    """
+    from narank.evaluate import evaluate_ranker
+    from narank.predictor import Ranker
+    from narank.training_data import labelled, split
+
+    space = get_space(space)
+    dataset = space.dataset(dataset)
+    table = space.table(data)
+    cols = space.columns(dataset, target)
+    cells, acc, ids = labelled(table, cols.train)
+    start = time.time()
+    if resume is not None:
+        ranker = Ranker.load(resume)
+        if ranker.space != space.name or ranker.dataset != dataset:
+            raise NarankError(f"{resume} is a {ranker.space}/{ranker.dataset} ranker, "
+                              f"not {space.name}/{dataset}")
+        if ranker.trained_epochs is None:
+            raise NarankError(f"{resume} has no training state to resume (shipped checkpoints "
+                              "are saved without it); train a new ranker instead")
+        other = sorted(set(ranker_params) - {"epochs", "verbose"})
+        if other:
+            raise NarankError(f"resuming continues {resume}'s own settings; only epochs can change, "
+                              f"got {', '.join(other)}")
+        ranker.set_params(**ranker_params)
+        position = {cid: i for i, cid in enumerate(ids)}
+        train_pos = [position[c] for c in ranker.manifest["train_ids"] if c in position]
+        ranker.fit([cells[i] for i in train_pos], acc[train_pos], resume=True)
+    else:
+        size = train_size if train_size is not None else space.default_train_size
+        train_pos, _ = split(len(cells), size, seed)
+        ranker_params.setdefault("random_state", seed)
+        ranker = Ranker(space=space.name, dataset=dataset, **ranker_params)
+        ranker.fit([cells[i] for i in train_pos], acc[train_pos])
+    fit_seconds = round(time.time() - start, 2)
+    metrics = evaluate_ranker(ranker, table, target)
+    n_train = len(ranker.manifest["train_ids"])
+    ranker.manifest.update({"metrics": metrics, "target": target, "fit_seconds": fit_seconds})
+    path = None
+    if out is not None:
+        path = Path(str(out).format(space=space.name, dataset=dataset, n_train=n_train, seed=seed))
+        ranker.save(path)
+    summary = {"checkpoint": None if path is None else str(path), "space": space.name,
+               "dataset": dataset, "n_train": n_train, "fit_seconds": fit_seconds,
+               "epochs": ranker.manifest["train_config"]["epochs"], **metrics}
+    return ranker, summary

@@ -161,4 +161,4 @@ def test_convert_nb101_tfrecord(capsys, tmp_path):
     assert "wrote 1 nb101 cells" in capsys.readouterr().out
     assert out.read_text().startswith("hash,adjacency,ops,cifar10_valid_acc")
     assert main(["convert", "--space", "nb101", "--pth", str(src)]) == 2
-    assert "converts a --tfrecord" in capsys.readouterr().err
+    assert "pass it with --tfrecord" in capsys.readouterr().err

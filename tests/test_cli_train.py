@@ -62,3 +62,57 @@ def test_train_predictor_script_defaults_to_nb101(nb101_csv, tmp_path):
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["space"] == "nb101" and summary["n_test"] == 30001 - 50
+
+
+def test_library_train_ranker_matches_the_cli_defaults(nb201_csv, tmp_path, monkeypatch):
+    from narank.cli import build_parser
+    from narank.cli.train import ranker_params
+    from narank.predictor import Ranker
+    from narank.spaces import get_space
+    from narank.train import train_ranker
+
+    args = build_parser().parse_args(["train", "--space", "nb201"])
+    assert ranker_params(args) == {} and args.train_size is None  # every default comes from the library
+    ranker, summary = train_ranker("nb201", "cifar10", train_size=30, data=nb201_csv, epochs=2, dim=16,
+                                   layers=1)
+    assert isinstance(ranker, Ranker) and summary["checkpoint"] is None and summary["n_train"] == 30
+    settings = ranker.manifest["train_config"]
+    assert (settings["epochs"], settings["batch_size"]) == (2, 128)
+    assert settings["lam"] == get_space("nb201").nar_lambda and settings["seed"] == 0
+    assert ranker.manifest["metrics"]["n_test"] == 15625 - 30
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--space", "nb201", "--train-size", "30", "--seed", "2", "--data", str(nb201_csv),
+                 *TINY]) == 0
+    assert (tmp_path / "runs" / "nb201-cifar10-n30-s2.pt").is_file()
+
+
+def test_default_settings_reproduce_the_shipped_checkpoints():
+    import importlib.util
+
+    import torch
+
+    from narank.predictor import Ranker
+    from narank.pretrained import pretrained_path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "train_shipped.py"
+    spec = importlib.util.spec_from_file_location("train_shipped", path)
+    shipped = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shipped)
+    for name, (space, dataset, size) in shipped.SHIPPED.items():
+        ranker = Ranker(space, dataset, node_features=shipped.FEATURES, epochs=shipped.EPOCHS.get(name),
+                        random_state=shipped.SEED)
+        manifest = torch.load(pretrained_path(name), weights_only=True)["manifest"]
+        assert ranker.train_settings(size).to_dict() == manifest["train_config"], name
+        assert len(manifest["train_ids"]) == size
+
+
+def test_resume_refuses_changed_settings_and_evaluate_checks_space(nb201_csv, tmp_path, capsys):
+    out = tmp_path / "r.pt"
+    assert main(["train", "--space", "nb201", "--train-size", "30", "--data", str(nb201_csv),
+                 "--out", str(out), *TINY]) == 0
+    capsys.readouterr()
+    assert main(["train", "--space", "nb201", "--resume", str(out), "--epochs", "4", "--lr", "0.1",
+                 "--data", str(nb201_csv), "--quiet"]) == 2
+    assert "only epochs can change" in capsys.readouterr().err
+    assert main(["evaluate", "--checkpoint", str(out), "--space", "nb101", "--data", str(nb201_csv)]) == 2
+    assert "not 'nb101'" in capsys.readouterr().err

@@ -45,7 +45,10 @@ def test_sed_orders_ops_by_entropy_principle():
 
 def test_sed_nb101_per_vertex():
     adj = [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]]
-    feats = sed_node_features((adj, ["input", "maxpool3x3", "conv3x3-bn-relu", "output"]))
+    from narank.spaces import get_space
+
+    cell = get_space("nb101").parse((adj, ["input", "maxpool3x3", "conv3x3-bn-relu", "output"]))
+    feats = sed_node_features(cell)
     assert feats.shape == (4,) and np.isfinite(feats).all() and feats[2] > feats[1]
 
 

@@ -22,7 +22,7 @@ from narank.search.tier_stats import (
     bin_index,
     cell_key,
     compute_tier_stats,
-    nb201_space_features,
+    space_features,
     space_pool,
     tier_stats_from,
 )
@@ -96,7 +96,7 @@ def test_same_seed_same_run(c10, method):
 
 def _synthetic_stats(dataset: str = "cifar10") -> dict:
     """Tier 1 = the most expensive fifth of the space: a clearly skewed top tier."""
-    feats = nb201_space_features(dataset)
+    feats = space_features("nb201", dataset)
     order = np.argsort(-feats["flops_M"], kind="stable")
     tiers = np.empty(len(order), dtype=int)
     tiers[order] = np.arange(len(order)) * 5 // len(order) + 1
@@ -122,7 +122,7 @@ def test_sampler_honours_targets_exclusions_and_random_fraction():
     assert len(set(keys)) == 200 and not set(keys) & exclude
     assert res.misses == 0 and res.targeted.sum() == 150
     top = np.asarray(stats["joint"]["hist"][0])
-    feats = nb201_space_features("cifar10")
+    feats = space_features("nb201", "cifar10")
     idx = np.array([c.index for c in res.cells])
     bins = sampler.joint_bin(feats["flops_M"][idx], feats["params_M"][idx])
     assert (top[bins[res.targeted]] > 0).all()  # every targeted cell fits a top-tier bin
@@ -181,7 +181,7 @@ def checkpoint(tmp_path_factory) -> Path:
     cells = nb201.sample(120, 0, replace=False)
     target = np.array([c.flops_M("cifar10") for c in cells])
     ranker = make_ranker("nb201", "cifar10", SearchConfig(epochs=6, dim=16, layers=1), 0)
-    ranker.fit(cells, target, progress=False)
+    ranker.fit(cells, target)
     ranker.manifest["tier_stats"] = compute_tier_stats(ranker, n_samples=1000, seed=0)
     path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
     ranker.save(path)
@@ -198,8 +198,8 @@ def test_sample_works_without_data(checkpoint, tmp_path, monkeypatch, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 4
     for row in rows:
-        assert {"arch", "score", "tier"} <= set(row) and "test_acc" not in row
-        nb201.NB201Cell.from_str(row["arch"])
+        assert {"arch_str", "score", "tier"} <= set(row) and "test_acc" not in row
+        nb201.NB201Cell.from_str(row["arch_str"])
     assert [r["tier"] for r in rows] == sorted(r["tier"] for r in rows)
 
 

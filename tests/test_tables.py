@@ -66,7 +66,7 @@ def test_nb201_query_forms(nb201_table):
         assert nb201_table.query(key)["arch_str"] == cell.arch_str
         assert key in nb201_table
     assert "not an arch" not in nb201_table
-    with pytest.raises(NarankError, match="neither an NB201 arch string"):
+    with pytest.raises(NarankError, match="malformed NB201 arch string"):
         nb201_table.query("not an arch")
     assert nb201_table.targets("cifar10_valid_acc", ids=[cell, 0]).tolist() == [91.6067, 81.9827]
     cells, values = nb201_table.export("cifar10_valid_acc")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from narank.errors import InvalidCellError, NarankError
-from narank.spaces import canonical_id, check_space, parse_cell
+from narank.errors import NarankError
+from narank.spaces import SearchSpace, get_space
 
-_HASH_RE = re.compile(r"^[0-9a-f]{32}$")
 # Columns that describe the cell rather than measure it.
 DESCRIPTIVE_COLUMNS = ("index", "arch_str", "hash", "adjacency", "ops", "official_vertex_order")
 
@@ -27,10 +25,11 @@ class NotInTableError(NarankError, KeyError):
 
 
 class BenchmarkTable:
-    """Metrics of one space: a DataFrame indexed by canonical id (NB201 index, NB101 hash)."""
+    """Metrics of one space: a DataFrame indexed by the space's canonical ids."""
 
-    def __init__(self, space: str, metrics: pd.DataFrame, source: str | Path | None = None):
-        self.space = check_space(space)
+    def __init__(self, space: str | SearchSpace, metrics: pd.DataFrame,
+                 source: str | Path | None = None):
+        self.space = get_space(space)
         self.metrics = metrics
         self.source = None if source is None else Path(source)
         self._cells: list | None = None
@@ -59,28 +58,16 @@ class BenchmarkTable:
             return False
 
     def __repr__(self) -> str:
-        return f"BenchmarkTable({self.space!r}, {len(self)} cells, source={self.source})"
+        return f"BenchmarkTable({self.space.name!r}, {len(self)} cells, source={self.source})"
 
     def _where(self) -> str:
         return f" ({self.source})" if self.source else ""
 
     def resolve_id(self, key: Any) -> str:
-        """Canonical id for a cell, canonical id, arch string, NB201 index or NB101 hash."""
-        if isinstance(key, str):
-            text = key.strip()
-            if text in self.metrics.index:
-                return text
-            if self.space == "nb101" and _HASH_RE.match(text):
-                return text
-            if self.space == "nb201" and not text.startswith("|") and not text.isdigit():
-                raise InvalidCellError(
-                    f"{key!r} is neither an NB201 arch string nor an index 0..15624"
-                )
-        elif self.space == "nb201" and isinstance(key, (int, np.integer)):
-            if isinstance(key, bool):
-                raise InvalidCellError(f"not an NB201 index: {key!r}")
-            return canonical_id(parse_cell("nb201", int(key)))
-        return canonical_id(parse_cell(self.space, key))
+        """Canonical id for a cell, a canonical id, or anything the space's parser accepts."""
+        if isinstance(key, str) and key.strip() in self.metrics.index:
+            return key.strip()
+        return self.space.resolve_id(key)
 
     def _row_position(self, key: Any) -> tuple[str, int]:
         cid = self.resolve_id(key)
@@ -96,7 +83,7 @@ class BenchmarkTable:
         """All stored values of one cell, plus its canonical id and description."""
         cid, pos = self._row_position(key)
         row = self.metrics.iloc[pos]
-        out: dict[str, Any] = {"space": self.space, "id": cid}
+        out: dict[str, Any] = {"space": self.space.name, "id": cid}
         for col, value in row.items():
             if col in ("adjacency", "ops") and isinstance(value, str):
                 value = json.loads(value)
@@ -105,27 +92,12 @@ class BenchmarkTable:
             if isinstance(value, float) and np.isnan(value):
                 continue
             out[str(col)] = value
-        if self.space == "nb201":
-            out["index"] = int(cid)
-        else:
-            out["hash"] = cid
         return out
 
     def cells(self) -> list:
         """Cell objects of all rows, in table order (cached)."""
         if self._cells is None:
-            if self.space == "nb201":
-                from narank.spaces.nb201 import all_cells
-
-                everything = all_cells()
-                self._cells = [everything[int(i)] for i in self.metrics.index]
-            else:
-                from narank.spaces.nb101 import NB101Cell
-
-                self._cells = [
-                    NB101Cell.from_spec(json.loads(adj), json.loads(ops))
-                    for adj, ops in zip(self.metrics["adjacency"], self.metrics["ops"])
-                ]
+            self._cells = self.space.table_cells(self.metrics)
         return self._cells
 
     def _column(self, column: str) -> pd.Series:

@@ -27,24 +27,21 @@ def run(args: argparse.Namespace) -> int:
     """Read the official file, write the canonical CSV atomically, and check it reads back."""
     from narank.benchmarks import converted_path, read_table_file
     from narank.benchmarks.csv_tables import write_csv_atomic
-    from narank.spaces import check_space
+    from narank.spaces import get_space
 
-    space = check_space(args.space)
+    space = get_space(args.space)
+    given = [(flag, f) for flag, f in (("--tfrecord", args.tfrecord), ("--pth", args.pth)) if f]
+    if len(given) != 1:
+        raise NarankError("give exactly one official file: --tfrecord (NB101) or --pth (NB201)")
+    flag, source = given[0]
+    expected = {".tfrecord": "--tfrecord", ".pth": "--pth"}
+    for suffix, wanted in expected.items():
+        if str(source).lower().endswith(suffix) and wanted != flag:
+            raise NarankError(f"{source} is a {suffix} file: pass it with {wanted}")
     start = time.perf_counter()
-    if space == "nb101":
-        if args.tfrecord is None or args.pth is not None:
-            raise NarankError("--space nb101 converts a --tfrecord file (and takes no --pth)")
-        from narank.benchmarks.tfrecord import read_nb101_tfrecord
-
-        frame = read_nb101_tfrecord(args.tfrecord)
-    else:
-        if args.pth is None or args.tfrecord is not None:
-            raise NarankError("--space nb201 converts a --pth file (and takes no --tfrecord)")
-        from narank.benchmarks.nb201_pth import read_nb201_pth
-
-        frame = read_nb201_pth(args.pth)
+    frame = space.read_table(source).metrics
     out = write_csv_atomic(frame, args.out or converted_path(space, args.data))
     table = read_table_file(space, out)
     seconds = time.perf_counter() - start
-    print(f"wrote {len(table):,} {space} cells to {out} in {seconds:.1f} s", file=sys.stdout)
+    print(f"wrote {len(table):,} {space.name} cells to {out} in {seconds:.1f} s", file=sys.stdout)
     return 0

@@ -1,5 +1,4 @@
-"""`narank enumerate`: count or list every cell of a search space (NB101 hashes, NB201 arch
-strings)."""
+"""`narank enumerate`: count or list every cell of a search space (as users write them)."""
 
 from __future__ import annotations
 
@@ -8,8 +7,7 @@ import sys
 from pathlib import Path
 
 from narank.errors import DataFileError
-
-SPACES = ("nb101", "nb201")
+from narank.spaces import get_space, space_names
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -18,10 +16,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "enumerate",
         help="count or list every cell of a search space",
         description="Count or list every cell of a search space: NB101 official hashes "
-        "(enumerated once, about a minute on 2 cores, then cached) or NB201 arch strings. "
+        "(enumerated once, about a minute on 2 cores, then cached), NB201 arch strings, NATS-SSS "
+        "channel configurations. "
         "Without --count or --out, prints one id per line.",
     )
-    parser.add_argument("--space", choices=SPACES, default="nb101", help="search space")
+    parser.add_argument("--space", choices=space_names(), default="nb101", help="search space")
     parser.add_argument("--count", action="store_true", help="print only the number of cells")
     parser.add_argument("--out", type=Path, help="write one id per line to this file")
     parser.add_argument(
@@ -40,20 +39,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return parser
 
 
-def _nb101_ids(args: argparse.Namespace) -> list[str]:
-    """All NB101 hashes, sorted, from the (possibly freshly built) cache."""
-    from narank.spaces import nb101_enumerate
-
-    return nb101_enumerate.load_space(args.cache_dir, n_jobs=args.jobs).hashes.tolist()
-
-
-def _nb201_ids() -> list[str]:
-    """All NB201 arch strings in the official index order."""
-    from narank.spaces import nb201
-
-    return [cell.arch_str for cell in nb201.all_cells()]
-
-
 def _write(path: Path, ids: list[str]) -> None:
     """Write one id per line, or raise a DataFileError naming the path."""
     try:
@@ -65,12 +50,11 @@ def _write(path: Path, ids: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the count, write the ids to --out, or print the ids."""
-    if args.count and args.out is None and args.space == "nb201":
-        from narank.spaces import nb201
-
-        print(nb201.NUM_CELLS)
+    space = get_space(args.space)
+    if args.count and args.out is None and space.enumerate() is not None:
+        print(len(space.enumerate()))
         return 0
-    ids = _nb101_ids(args) if args.space == "nb101" else _nb201_ids()
+    ids = space.list_cells(args.cache_dir, args.jobs)
     if args.out is not None:
         _write(args.out, ids)
     if args.count:

@@ -1,4 +1,7 @@
-"""`narank evaluate`: held-out ranking metrics of a checkpoint or a shipped ranker."""
+"""`narank evaluate`: held-out ranking metrics of a checkpoint or a shipped ranker.
+
+Only argument parsing and printing live here; the work is `narank.evaluate.evaluate_saved`.
+"""
 
 from __future__ import annotations
 
@@ -19,23 +22,13 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from narank.benchmarks import load_table
     from narank.cli.train import format_metrics
-    from narank.errors import NarankError
-    from narank.evaluate import evaluate_ranker
-    from narank.predictor import Ranker
-    from narank.pretrained import load_pretrained
+    from narank.evaluate import evaluate_saved
 
-    ranker = load_pretrained(args.pretrained) if args.pretrained else Ranker.load(args.checkpoint)
-    for what, want, have in (("space", args.space, ranker.space), ("dataset", args.dataset, ranker.dataset)):
-        if want and want != have:
-            raise NarankError(f"this ranker is for {what} {have!r}, not {want!r}")
-    table = load_table(ranker.space, args.data)
-    metrics = evaluate_ranker(ranker, table, ranker.manifest.get("target", "valid"))
-    out = {"space": ranker.space, "dataset": ranker.dataset, **metrics}
+    _, out = evaluate_saved(args.checkpoint, args.pretrained, args.space, args.dataset, args.data)
     if args.json:
         print(json.dumps(out))
     else:
-        print(f"{ranker.space}/{ranker.dataset} ranker")
-        print(format_metrics(metrics))
+        print(f"{out['space']}/{out['dataset']} ranker")
+        print(format_metrics(out))
     return 0

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from narank.errors import NarankError
+from narank.spaces import space_names
 
 HELP = "search a space under a lookup budget: narank vs REA, random and uniform sampling"
 
@@ -15,9 +16,8 @@ HELP = "search a space under a lookup budget: narank vs REA, random and uniform 
 def add_parser(subparsers: Any) -> None:
     """Register the `search` subcommand."""
     p = subparsers.add_parser("search", help=HELP, description=HELP)
-    p.add_argument("--space", default="nb201", help="search space: nb201 (default) or nb101")
-    p.add_argument("--dataset", default="cifar10",
-                   help="NB201: cifar10 (default), cifar100, imagenet16_120; NB101: cifar10")
+    p.add_argument("--space", default="nb201", choices=space_names(), help="search space (default nb201)")
+    p.add_argument("--dataset", help="dataset of the space (default: its first, cifar10)")
     p.add_argument("--budget", type=int, default=100, help="ground-truth lookups per run (default 100)")
     p.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
     p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
@@ -32,16 +32,6 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _dataset(space: str, dataset: str) -> str:
-    if space == "nb201":
-        from narank.spaces.nb201 import dataset_name
-
-        return dataset_name(dataset)
-    if dataset not in ("cifar10", None):
-        raise NarankError(f"NB101 has only the cifar10 dataset, not {dataset!r}")
-    return "cifar10"
-
-
 def run(args: argparse.Namespace) -> int:
     """Run every method for every seed, print the summary, write the plot."""
     import torch
@@ -50,10 +40,10 @@ def run(args: argparse.Namespace) -> int:
     from narank.benchmarks import load_table
     from narank.search.harness import format_summary, parse_methods, plot_curves, run_method, summarise
     from narank.search.oracle import oracle_table
-    from narank.spaces import check_space
+    from narank.spaces import get_space
 
-    space = check_space(args.space)
-    dataset = _dataset(space, args.dataset)
+    space = get_space(args.space)
+    dataset = space.dataset(args.dataset)
     methods = parse_methods(args.methods)
     if args.budget < 1:
         raise NarankError(f"--budget must be at least 1, got {args.budget}")
@@ -73,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     summary = summarise(runs, otable, args.budget)
     if not args.no_plot:
-        path = args.plot or f"narank-search-{space}-{dataset}-{args.budget}.png"
+        path = args.plot or f"narank-search-{space.name}-{dataset}-{args.budget}.png"
         opt = summary["optimum"][summary["metric"]]
         plot_curves(runs, args.budget, path, f"{space} {dataset}: best-so-far pick, "
                     f"{len(seeds)} seeds", opt, ylabel=f"{summary['metric']} of pick (%)")

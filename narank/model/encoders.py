@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import GINEConv, GPSConv, TransformerConv, global_max_pool, global_mean_pool
 
-ENCODERS = ("gps", "transformer", "gin")
+from narank.training_data import ENCODERS
 
 
 def _mlp(dim: int, dropout: float) -> nn.Sequential:

@@ -9,6 +9,14 @@ from torch_geometric.data import Batch
 
 from narank.model.encoders import ENCODERS, GraphEncoder
 from narank.model.tiers import TierDecoder
+from narank.training_data import (
+    DEFAULT_DIM,
+    DEFAULT_DROPOUT,
+    DEFAULT_ENCODER,
+    DEFAULT_HEADS,
+    DEFAULT_LAYERS,
+    DEFAULT_TIERS,
+)
 
 
 @dataclass
@@ -16,12 +24,12 @@ class RankerConfig:
     """Architecture hyper-parameters of a ranker (stored in every checkpoint)."""
 
     in_dim: int
-    dim: int = 64
-    layers: int = 3
-    encoder: str = "gin"
-    heads: int = 4
-    dropout: float = 0.0
-    tiers: int = 5
+    dim: int = DEFAULT_DIM
+    layers: int = DEFAULT_LAYERS
+    encoder: str = DEFAULT_ENCODER
+    heads: int = DEFAULT_HEADS
+    dropout: float = DEFAULT_DROPOUT
+    tiers: int = DEFAULT_TIERS
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:

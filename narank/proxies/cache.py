@@ -26,18 +26,6 @@ def check_proxy(proxy: str) -> str:
     return proxy
 
 
-def _space(cell: Any) -> str:
-    from narank.spaces import space_of
-
-    return space_of(cell)
-
-
-def _cid(cell: Any) -> str:
-    from narank.spaces import canonical_id
-
-    return canonical_id(cell)
-
-
 def cache_key(proxy: str, space: str, dataset: str, params: dict[str, Any]) -> str:
     """File stem naming one (proxy, space, dataset, params) combination."""
     blob = json.dumps(params, sort_keys=True, default=str)
@@ -111,16 +99,6 @@ def compute_one(proxy: str, cell: Any, params: dict[str, Any]) -> float:
     return linear_regions(cell, **params).value
 
 
-def _sed_batch(cells: Sequence[Any]) -> np.ndarray:
-    from narank.proxies.sed import sed_nb101, sed_nb201
-
-    if cells and _space(cells[0]) == "nb201":
-        from narank.spaces.nb201 import ops_matrix
-
-        return sed_nb201(ops_matrix(cells).astype(np.int64))
-    return sed_nb101(cells)
-
-
 def compute_scores(
     proxy: str,
     cells: Sequence[Any],
@@ -142,14 +120,19 @@ def compute_scores(
     if not cells:
         return np.zeros(0)
     if proxy == "sed":
-        return _sed_batch(cells)
+        from narank.proxies.sed import sed_scores
+
+        return sed_scores(cells)
     params = default_params(proxy, dataset, seed, **overrides)
     images = params.pop("images", None)
     key_params = dict(params)
     if images is not None:
         key_params["images_sha1"] = hashlib.sha1(np.asarray(images).tobytes()).hexdigest()
-    space = _space(cells[0])
-    ids = [_cid(c) for c in cells]
+    from narank.spaces import space_of
+
+    space_obj = space_of(cells[0])
+    space = space_obj.name
+    ids = [space_obj.canonical_id(c) for c in cells]
     cache = ProxyCache(proxy, space, dataset, key_params, cache_root) if use_cache else None
     out = np.full(len(cells), math.nan)
     todo = []

@@ -35,19 +35,11 @@ def _op(name: str, channels: int) -> nn.Module:
 
 
 def cell_spec(cell: object) -> tuple[np.ndarray, tuple[str, ...]]:
-    """(matrix, ops) of an NB101 cell or an (adjacency, ops) pair, assumed pruned and valid."""
-    if hasattr(cell, "matrix") and hasattr(cell, "ops"):
-        matrix, ops = cell.matrix, cell.ops  # type: ignore[attr-defined]
-    else:
-        matrix, ops = cell  # type: ignore[misc]
-    m = np.asarray(matrix, dtype=int)
-    ops = tuple(ops)
-    n = m.shape[0]
-    if m.shape != (n, n) or len(ops) != n or n < 2:
-        raise InvalidCellError(f"NB101 matrix of shape {m.shape} does not match {len(ops)} ops")
-    if ops[0] != "input" or ops[-1] != "output" or any(op not in OPS for op in ops[1:-1]):
-        raise InvalidCellError(f"NB101 ops must be input, ops from {OPS}, output; got {ops!r}")
-    return m, ops
+    """(matrix, ops) of an NB101 cell, or of anything the NB101 space's parser reads."""
+    from narank.spaces import get_space
+
+    parsed = get_space("nb101").parse(cell)
+    return np.asarray(parsed.matrix, dtype=int), parsed.ops
 
 
 class NB101Cell(nn.Module):

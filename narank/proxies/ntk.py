@@ -22,22 +22,20 @@ class ProxyResult:
     per_init: tuple[float, ...]
 
 
-def is_nb101(cell: object) -> bool:
-    """True for an NB101 cell or an (adjacency, ops) pair."""
-    return hasattr(cell, "matrix") or (isinstance(cell, tuple) and len(cell) == 2)
-
-
 def small_network(
     cell: object, channels: int | None = None, cells: int = 1, num_classes: int = 10
 ) -> nn.Module:
-    """A thin network for the cell: NB201 (C=16 default) or NB101 (C=16), `cells` per stage."""
-    if is_nb101(cell):
-        from narank.proxies.networks_nb101 import build_nb101
+    """A thin network for a cell of any space (C=16 default, `cells` per stage), as its space
+    builds it; an NB201 supernet spec (a set of ops per edge, for TE-NAS pruning) is built too."""
+    from narank.spaces import space_of
 
-        return build_nb101(cell, channels or 16, cells, num_classes)
-    from narank.proxies.networks_nb201 import build_nb201
+    try:
+        space = space_of(cell)
+    except InvalidCellError:
+        from narank.proxies.networks_nb201 import build_nb201
 
-    return build_nb201(cell, channels=channels or 16, cells_per_stage=cells, num_classes=num_classes)
+        return build_nb201(cell, channels=channels or 16, cells_per_stage=cells, num_classes=num_classes)
+    return space.network(cell, channels=channels or 16, cells=cells, num_classes=num_classes)
 
 
 @contextmanager

@@ -8,11 +8,9 @@ of a node is its local entropy change h = 1/2 log v. See docs/sed.md for the der
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
-
-from narank.errors import InvalidCellError
 
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 NB201_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -43,17 +41,11 @@ def _entropy(v: np.ndarray) -> np.ndarray:
 
 
 def nb201_op_ids(cells: Iterable[object]) -> np.ndarray:
-    """(n, 6) op indices of NB201 cells (objects with `.ops`, arch strings, or op tuples)."""
-    rows = []
-    for cell in cells:
-        if isinstance(cell, str):
-            ops = tuple(t.split("~")[0] for t in cell.replace("+", "").split("|") if t)
-        else:
-            ops = tuple(getattr(cell, "ops", cell))  # type: ignore[arg-type]
-        if len(ops) != 6 or any(op not in NB201_OPS for op in ops):
-            raise InvalidCellError(f"an NB201 cell needs 6 ops from {NB201_OPS}, got {ops!r}")
-        rows.append([NB201_OPS.index(op) for op in ops])
-    return np.asarray(rows, dtype=np.int64).reshape(-1, 6)
+    """(n, 6) op indices of NB201 cells (cells, or anything the NB201 space's strict parser reads)."""
+    from narank.spaces import get_space
+
+    space = get_space("nb201")
+    return np.asarray([space.parse(c).op_ids for c in cells], dtype=np.int64).reshape(-1, 6)
 
 
 def sed_nb201_nodes(op_ids: np.ndarray, channels: int = 16) -> np.ndarray:
@@ -79,17 +71,11 @@ def sed_nb201(cells: Iterable[object] | np.ndarray, channels: int = 16) -> np.nd
 
 
 def _nb101_spec(cell: object) -> tuple[np.ndarray, tuple[str, ...]]:
-    if hasattr(cell, "matrix") and hasattr(cell, "ops"):
-        matrix, ops = cell.matrix, cell.ops  # type: ignore[attr-defined]
-    else:
-        matrix, ops = cell  # type: ignore[misc]
-    m = np.asarray(matrix, dtype=np.int64)
-    ops = tuple(ops)
-    if m.ndim != 2 or m.shape[0] != m.shape[1] or len(ops) != m.shape[0]:
-        raise InvalidCellError(f"NB101 matrix of shape {m.shape} does not match {len(ops)} ops")
-    if any(op not in NB101_OPS for op in ops[1:-1]):
-        raise InvalidCellError(f"NB101 interior ops must be from {NB101_OPS}, got {ops!r}")
-    return m, ops
+    """(matrix, ops) of an NB101 cell, or of anything the NB101 space's parser reads."""
+    from narank.spaces import get_space
+
+    parsed = get_space("nb101").parse(cell)
+    return np.asarray(parsed.matrix, dtype=np.int64), parsed.ops
 
 
 def sed_nb101_nodes(cell: object, channels: int = 128) -> np.ndarray:
@@ -119,12 +105,21 @@ def sed_nb101(cells: Iterable[object], channels: int = 128) -> np.ndarray:
 
 
 def sed_node_features(cell: object) -> np.ndarray:
-    """Per-node SED of one cell as a ranker node feature: NB201 (8,) or NB101 (num_vertices,)."""
-    if hasattr(cell, "matrix") or (isinstance(cell, tuple) and len(cell) == 2):
-        return sed_nb101_nodes(cell)
-    return sed_nb201_nodes(nb201_op_ids([cell]))[0]
+    """Per-node SED of one cell of any space, as its space computes it (graph node order)."""
+    from narank.spaces import space_of
+
+    return np.asarray(space_of(cell).sed_nodes([cell])[0], dtype=float)
+
+
+def sed_scores(cells: Sequence[object]) -> np.ndarray:
+    """SED scores of many cells of one space (vectorized where the space allows)."""
+    from narank.spaces import space_of
+
+    if not cells:
+        return np.zeros(0)
+    return np.array([nodes[-1] for nodes in space_of(cells[0]).sed_nodes(cells)], dtype=float)
 
 
 def sed_score(cell: object) -> float:
-    """SED score of one NB201 or NB101 cell."""
+    """SED score of one cell of any space."""
     return float(sed_node_features(cell)[-1])

@@ -1,4 +1,5 @@
-"""Zero-shot search on NB201 (no accuracy queries): best cell by SED, and TE-NAS pruning."""
+"""Zero-shot search (no accuracy queries): best cell by SED (any enumerable space), and TE-NAS
+pruning of the NB201 supernet."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from narank.errors import NarankError
 from narank.proxies.linear_regions import activation_patterns, count_regions
 from narank.proxies.ntk import (
     condition_number,
@@ -16,17 +18,20 @@ from narank.proxies.ntk import (
     single_thread,
     synthetic_batch,
 )
-from narank.proxies.sed import sed_nb201
-from narank.spaces.nb201 import OPS, NB201Cell, all_cells, all_ops_matrix, dataset_name
+from narank.proxies.sed import sed_scores
+from narank.spaces import SearchSpace, get_space
+from narank.spaces.nb201 import NUM_CLASSES, OPS, NB201Cell, NB201Space, dataset_name
 
-NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "imagenet16_120": 120}
 
-
-def sed_search(dataset: str = "cifar10", seed: int = 0) -> NB201Cell:
-    """The NB201 cell with the highest SED (data-free; the same cell for every dataset)."""
-    dataset_name(dataset)
-    scores = sed_nb201(all_ops_matrix().astype(np.int64))
-    return all_cells()[int(np.argmax(scores))]
+def sed_search(dataset: str | None = None, seed: int = 0, space: str | SearchSpace = "nb201"):
+    """The cell of `space` with the highest SED (data-free; the same cell for every dataset)."""
+    space = get_space(space)
+    space.dataset(dataset)
+    cells = space.enumerate()
+    if cells is None:
+        raise NarankError(f"SED zero-shot search scores every cell: {space.name} cannot be listed "
+                          "in full; rank a sample with `narank proxies --proxy sed` instead")
+    return cells[int(np.argmax(sed_scores(cells)))]
 
 
 def _rank(values: list[float], descending: bool) -> np.ndarray:
@@ -143,6 +148,7 @@ def tenas_search(
     lr_resolution: int = 3,
     inputs: str = "gaussian",
     precision: int = 3,
+    space: str | SearchSpace = "nb201",
 ) -> NB201Cell:
     """TE-NAS pruning search on NB201, data-free (synthetic `inputs`, no accuracy queries).
 
@@ -158,6 +164,8 @@ def tenas_search(
     round are dense-ranked by each change and, on each edge, the op with the lowest rank
     sum (ties: better NTK rank) is removed, until one op per edge is left.
     """
+    if not isinstance(get_space(space), NB201Space):
+        raise NarankError(f"TE-NAS pruning needs the NB201 supernet; it is not defined for {space}")
     num_classes = NUM_CLASSES[dataset_name(dataset)]
     alive: list[list[str]] = [[o for o in OPS if include_none or o != "none"] for _ in range(6)]
     round_ = 0

@@ -35,9 +35,7 @@ def rea(otable: OracleTable, budget: int, seed: int, population: int = 10,
     A child already looked up (same canonical id) or without ground truth is re-drawn (up to
     `max_tries` mutations, then a random unseen cell), so no lookup is wasted on a repeat.
     """
-    from narank.spaces import nb101, nb201
-
-    mutate = nb201.mutate if otable.space == "nb201" else nb101.mutate
+    mutate = otable.space.mutate
     rng = np.random.default_rng(seed)
     oracle = Oracle(otable, budget)
     pool = search_pool(otable)

@@ -13,6 +13,7 @@ from narank.errors import NarankError
 from narank.search.baselines import random_search, rea, uniform_search
 from narank.search.loop import SearchConfig, SearchRun, query_dict, ranker_search
 from narank.search.oracle import OracleTable, Query
+from narank.spaces import SearchSpace
 
 QUERY_METHODS = ("narank", "uniform", "rea", "random")
 ZERO_SHOT = ("sed", "tenas")
@@ -46,17 +47,15 @@ def _zero_shot_fn(method: str) -> Callable[..., Any]:
     return fn
 
 
-def _as_cell(space: str, obj: Any) -> Any:
+def _as_cell(space: SearchSpace, obj: Any) -> Any:
     """The cell a zero-shot method returned (a cell, arch string, index, dict or (cell, score))."""
-    from narank.spaces import parse_cell
-
     if isinstance(obj, dict):
         for key in ("cell", "arch", "arch_str", "index", "hash"):
             if key in obj:
                 return _as_cell(space, obj[key])
     if isinstance(obj, tuple) and len(obj) == 2 and not isinstance(obj[0], (int, str)):
         return _as_cell(space, obj[0])
-    return parse_cell(space, obj)
+    return space.parse(obj)
 
 
 def zero_shot_search(method: str, otable: OracleTable, seed: int) -> SearchRun:
@@ -99,17 +98,22 @@ def summarise(runs: dict[str, list[SearchRun]], otable: OracleTable, budget: int
     has_test = otable.test is not None
     best = otable.best_test if has_test else otable.best_valid
     out: dict[str, Any] = {
-        "space": otable.space,
+        "space": otable.space.name,
         "dataset": otable.dataset,
         "budget": budget,
         "metric": "test_acc" if has_test else "valid_acc",
         "optimum": {"test_acc": otable.best_test, "valid_acc": otable.best_valid},
         "methods": {},
     }
-    if otable.space == "nb101":
-        out["note"] = (f"NB101: searched over the {len(otable.pos):,} cells with ground truth in the "
-                       "table (a random 7% of the space); the table has no test accuracy, so the "
-                       "pick's validation accuracy is reported")
+    notes = []
+    if otable.space.enumerate() is None:
+        notes.append(f"{otable.space.title}: searched over the {len(otable.pos):,} cells with ground "
+                     "truth in the table")
+    if not has_test:
+        notes.append(f"the table has one accuracy column ({otable.columns.train}): it is both "
+                     "searched and reported")
+    if notes:
+        out["note"] = "; ".join(notes)
     for name, method_runs in runs.items():
         rows, values, hits, vhits, qhits, secs = [], [], [], [], [], []
         for run in method_runs:

@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import torch
 
 from narank.benchmarks import BenchmarkTable
 from narank.errors import NarankError
@@ -21,6 +20,7 @@ from narank.search.tier_stats import (
     space_pool,
     tier_stats_from,
 )
+from narank.spaces import SearchSpace, get_space, space_of
 
 
 @dataclass
@@ -90,13 +90,9 @@ class SearchRun:
         return replace(self, budget=budget, history=self.history[:budget])
 
 
-def _arch(cell: Any) -> str:
-    return cell.arch_str if hasattr(cell, "arch_str") else cell.hash
-
-
 def query_dict(q: Query) -> dict[str, Any]:
     """JSON-ready description of one lookup."""
-    out: dict[str, Any] = {"arch": _arch(q.cell), "id": q.id, "valid_acc": q.valid_acc}
+    out: dict[str, Any] = {"arch": space_of(q.cell).label(q.cell), "id": q.id, "valid_acc": q.valid_acc}
     if q.test_acc is not None:
         out["test_acc"] = q.test_acc
     return out
@@ -110,28 +106,16 @@ def table_pool(table: BenchmarkTable, dataset: str) -> CellPool:
 
 
 def search_pool(otable: OracleTable) -> CellPool:
-    """Where a search draws cells: NB201 the whole space; NB101 the cells with ground truth."""
-    if otable.space == "nb201":
-        return space_pool("nb201", otable.dataset)
+    """Where a search draws cells: the whole space where it can be listed, else the table's cells
+    (NB101: the cells with ground truth)."""
+    if otable.space.enumerate() is not None:
+        return space_pool(otable.space, otable.dataset)
     return table_pool(otable.table, otable.dataset)
 
 
-def neighbours(cell: Any, rng: np.random.Generator, n_random: int = 24) -> list:
-    """Single-edit neighbours: all 24 for NB201, `n_random` random mutations for NB101."""
-    if hasattr(cell, "iso_key"):
-        from narank.spaces import nb201
-
-        out = []
-        for e in range(nb201.NUM_EDGES):
-            for op in nb201.OPS:
-                if op != cell.ops[e]:
-                    ops = list(cell.ops)
-                    ops[e] = op
-                    out.append(nb201.NB201Cell(tuple(ops)))
-        return out
-    from narank.spaces import nb101
-
-    return [nb101.mutate(cell, rng) for _ in range(n_random)]
+def neighbours(cell: Any, rng: np.random.Generator) -> list:
+    """Single-edit neighbours of a cell, as its space defines them."""
+    return space_of(cell).neighbours(cell, rng)
 
 
 def random_unseen(oracle: Oracle, pool: CellPool, rng: np.random.Generator, exclude: set,
@@ -144,18 +128,13 @@ def random_unseen(oracle: Oracle, pool: CellPool, rng: np.random.Generator, excl
     raise NarankError("could not draw an unseen cell with ground truth; the pool is exhausted")
 
 
-def make_ranker(space: str, dataset: str, cfg: SearchConfig, seed: int):
+def make_ranker(space: str | SearchSpace, dataset: str, cfg: SearchConfig, seed: int):
     """A small ranker for search."""
-    from narank.graphs import node_dim
-    from narank.model.ranker import RankerConfig
     from narank.predictor import Ranker
-    from narank.train import NAR_LAMBDA, TrainConfig
 
-    lam = cfg.lam if cfg.lam is not None else NAR_LAMBDA[space]
-    rc = RankerConfig(in_dim=node_dim(()), encoder=cfg.encoder, dim=cfg.dim, layers=cfg.layers,
-                      tiers=cfg.tiers)
-    tc = TrainConfig(epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, lam=lam, seed=seed)
-    return Ranker(space, dataset, (), rc, tc)
+    return Ranker(get_space(space).name, dataset, node_features=(), encoder=cfg.encoder, dim=cfg.dim,
+                  layers=cfg.layers, tiers=cfg.tiers, epochs=cfg.epochs, lr=cfg.lr,
+                  batch_size=cfg.batch_size, lam=cfg.lam, random_state=seed)
 
 
 def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig | None = None,
@@ -169,7 +148,6 @@ def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig
     """
     cfg = cfg or SearchConfig()
     start = time.perf_counter()
-    torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     oracle = Oracle(otable, budget)
     pool = search_pool(otable)
@@ -188,10 +166,10 @@ def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig
     rounds: list[dict[str, Any]] = []
     while oracle.remaining > 0:
         if len(labelled) >= cfg.tiers:
-            ranker.fit(labelled, accs, progress=False)
-            ranker.train_config.epochs = cfg.update_epochs
+            ranker.fit(labelled, accs)
+            ranker.set_params(warm_start=True, epochs=cfg.update_epochs)
         stat_cells, fl, pa = pool.random(cfg.stats_samples, rng)
-        _, tiers = ranker.predict(stat_cells)
+        _, tiers = ranker.rank(stat_cells)
         stats = tier_stats_from(otable.space, otable.dataset, {"flops_M": fl, "params_M": pa},
                                 tiers, cfg.tiers)
         sampler = TierSampler(stats, cfg.kl_threshold, cfg.random_frac, cfg.max_tries, cfg.uniform)
@@ -206,7 +184,7 @@ def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig
                     cands.append(c)
         if not cands:
             cands = [random_unseen(oracle, pool, rng, queried)]
-        scores, ctiers = ranker.predict(cands)
+        scores, ctiers = ranker.rank(cands)
         order = np.lexsort((-scores, ctiers != 1))
         picked = 0
         for i in order.tolist():

@@ -10,7 +10,6 @@ import numpy as np
 
 from narank.benchmarks import BenchmarkTable, NotInTableError
 from narank.errors import NarankError
-from narank.spaces import canonical_id
 
 
 class BudgetExhausted(NarankError):
@@ -28,25 +27,30 @@ class Query:
 
 
 class OracleTable:
-    """Fast per-id access to the validation / test accuracy columns of one dataset."""
+    """Fast per-id access to the searched ("valid") and reported ("test") accuracy of one dataset.
+
+    The space names the columns (`SearchSpace.columns`); a table with one accuracy column has
+    no separate test accuracy (`test` is None) and reports the searched one.
+    """
 
     def __init__(self, table: BenchmarkTable, dataset: str):
         self.table = table
         self.space = table.space
-        self.dataset = dataset
+        self.dataset = self.space.dataset(dataset)
+        self.columns = self.space.columns(self.dataset)
         self.pos = {cid: i for i, cid in enumerate(table.metrics.index)}
-        self.valid = table.targets(f"{dataset}_valid_acc")
-        test_col = f"{dataset}_test_acc"
-        self.test = table.targets(test_col) if test_col in table.metrics.columns else None
+        self.valid = table.targets(self.columns.train)
+        has_test = self.columns.has_test and self.columns.evaluate in table.metrics.columns
+        self.test = table.targets(self.columns.evaluate) if has_test else None
 
     def has(self, cell: Any) -> bool:
         """Whether the table holds ground truth for this cell (free: no accuracy is revealed)."""
-        pos = self.pos.get(canonical_id(cell))
+        pos = self.pos.get(self.space.canonical_id(cell))
         return pos is not None and bool(np.isfinite(self.valid[pos]))
 
     def lookup(self, cell: Any) -> tuple[str, float, float | None]:
         """(id, valid_acc, test_acc) of a cell, or NotInTableError ("no ground truth")."""
-        cid = canonical_id(cell)
+        cid = self.space.canonical_id(cell)
         pos = self.pos.get(cid)
         if pos is None or not np.isfinite(self.valid[pos]):
             raise NotInTableError(f"{self.space} cell {cid} has no ground truth in this table "
@@ -94,7 +98,7 @@ class Oracle:
 
     def seen(self, cell: Any) -> bool:
         """Whether this exact cell (canonical id) was already looked up."""
-        return canonical_id(cell) in self._ids
+        return self.table.space.canonical_id(cell) in self._ids
 
     def has(self, cell: Any) -> bool:
         """Whether a lookup of this cell would find ground truth (free)."""

@@ -1,8 +1,8 @@
 """Per-tier statistics of the cells a ranker puts in each tier, and the sampler they drive.
 
 The statistics are a JSON-able dict (stored as `manifest["tier_stats"]` in checkpoints):
-histograms of FLOPs and params (1-D, and joint FLOPs x params) and of op counts (NB201) or
-vertex count and op counts (NB101), one histogram per predicted tier, plus the KL divergence
+histograms of FLOPs and params (1-D, and joint FLOPs x params) and of the space's own
+per-cell counts (`SearchSpace.cell_features`), one histogram per predicted tier, plus the KL divergence
 of the top tier from the others. `TierSampler` draws FLOPs/params targets from the top tier's
 joint histogram and samples cells that fit them by bounded rejection when that KL is over a
 threshold, else uniformly, and always mixes in a fraction of purely random cells.
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from narank.errors import NarankError
+from narank.spaces import SearchSpace, get_space, space_of
 
 STATS_VERSION = 1
 COST_FEATURES = ("flops_M", "params_M")
@@ -27,40 +28,21 @@ EPS = 1e-3
 # ------------------------------------------------------------------------- cell features
 
 
-def cell_features(space: str, dataset: str, cells: Sequence) -> dict[str, np.ndarray]:
-    """Per-cell features: flops_M, params_M, op counts (`op:<name>`), NB101 also num_vertices."""
-    if space == "nb201":
-        from narank.spaces import nb201
-
-        ops = nb201.ops_matrix(cells)
-        counts = nb201.op_counts_matrix(ops)
-        out = {"flops_M": nb201.flops_M_batch(ops, dataset), "params_M": nb201.params_M_batch(ops, dataset)}
-        for i, op in enumerate(nb201.OPS):
-            out[f"op:{op}"] = counts[:, i].astype(float)
-        return out
-    from narank.spaces import nb101
-
-    out = {
-        "flops_M": np.array([c.flops() / 1e6 for c in cells], dtype=float),
-        "params_M": np.array([c.params_M for c in cells], dtype=float),
-        "num_vertices": np.array([c.num_vertices for c in cells], dtype=float),
-    }
-    for op in nb101.OPS:
-        out[f"op:{op}"] = np.array([sum(o == op for o in c.ops) for c in cells], dtype=float)
-    return out
+def cell_features(space: str | SearchSpace, dataset: str, cells: Sequence) -> dict[str, np.ndarray]:
+    """Per-cell features of `space` (flops_M, params_M and its counts; see `SearchSpace.cell_features`)."""
+    return get_space(space).cell_features(cells, dataset)
 
 
-@lru_cache(maxsize=4)
-def nb201_space_features(dataset: str) -> dict[str, np.ndarray]:
-    """`cell_features` of all 15,625 NB201 cells in official index order (cached)."""
-    from narank.spaces import nb201
+@lru_cache(maxsize=8)
+def space_features(space: str | SearchSpace, dataset: str) -> dict[str, np.ndarray]:
+    """`cell_features` of every cell of an enumerable space, in its enumeration order (cached)."""
+    space = get_space(space)
+    return space.cell_features(space.enumerate(), dataset)
 
-    return cell_features("nb201", dataset, nb201.all_cells())
 
-
-def _count_edges(space: str, name: str) -> list[float]:
-    """Integer-centred bin edges for a count feature."""
-    top = 7 if name == "num_vertices" else (6 if space == "nb201" else 5)
+def _count_edges(values: np.ndarray) -> list[float]:
+    """Integer-centred bin edges for a count feature, 0 up to its largest value."""
+    top = int(np.max(values)) if len(values) else 0
     return [k - 0.5 for k in range(top + 2)]
 
 
@@ -98,7 +80,7 @@ def tier_stats_from(space: str, dataset: str, features: dict[str, np.ndarray], t
     hist: dict[str, Any] = {}
     for name, values in features.items():
         if name not in edges:
-            edges[name] = _cost_edges(values, bins) if name in COST_FEATURES else _count_edges(space, name)
+            edges[name] = _cost_edges(values, bins) if name in COST_FEATURES else _count_edges(values)
         idx = bin_index(values, edges[name])
         n_bins = len(edges[name]) - 1
         hist[name] = [np.bincount(idx[tiers == t], minlength=n_bins).tolist() for t in range(1, k + 1)]
@@ -112,7 +94,7 @@ def tier_stats_from(space: str, dataset: str, features: dict[str, np.ndarray], t
     kl = {name: kl_divergence(h[0], np.asarray(h[1:]).sum(axis=0)) for name, h in hist.items()}
     return {
         "version": STATS_VERSION,
-        "space": space,
+        "space": get_space(space).name,
         "dataset": dataset,
         "tiers": k,
         "n_samples": int(len(tiers)),
@@ -125,15 +107,13 @@ def tier_stats_from(space: str, dataset: str, features: dict[str, np.ndarray], t
     }
 
 
-def sample_space(space: str, n: int, rng: np.random.Generator) -> list:
-    """`n` uniform cells of the whole space (NB201: distinct when n <= 15,625)."""
-    if space == "nb201":
-        from narank.spaces import nb201
-
-        return nb201.sample(min(n, nb201.NUM_CELLS), rng, replace=False)
-    from narank.spaces import nb101
-
-    return nb101.sample(n, rng)
+def sample_space(space: str | SearchSpace, n: int, rng: np.random.Generator) -> list:
+    """`n` uniform cells of the whole space (distinct when the space can be listed and n fits)."""
+    space = get_space(space)
+    cells = space.enumerate()
+    if cells is None:
+        return space.sample(n, rng)
+    return [cells[i] for i in rng.choice(len(cells), min(n, len(cells)), replace=False).tolist()]
 
 
 def compute_tier_stats(ranker: Any, n_samples: int = 10_000, seed: int = 0, bins: int = 16,
@@ -142,9 +122,9 @@ def compute_tier_stats(ranker: Any, n_samples: int = 10_000, seed: int = 0, bins
     rng = np.random.default_rng(seed)
     if cells is None:
         cells = sample_space(ranker.space, n_samples, rng)
-    _, tiers = ranker.predict(cells)
+    _, tiers = ranker.rank(cells)
     feats = cell_features(ranker.space, ranker.dataset, cells)
-    stats = tier_stats_from(ranker.space, ranker.dataset, feats, tiers, ranker.config.tiers, bins)
+    stats = tier_stats_from(ranker.space, ranker.dataset, feats, tiers, ranker.tiers, bins)
     stats["seed"] = int(seed)
     return stats
 
@@ -172,7 +152,7 @@ class CellPool:
     otherwise `draw(m, rng)` produces random valid cells whose features are computed on demand.
     """
 
-    space: str
+    space: SearchSpace
     dataset: str
     cells: Sequence | None = None
     features: dict[str, np.ndarray] | None = None
@@ -193,18 +173,18 @@ class CellPool:
         return cells, feats["flops_M"], feats["params_M"]
 
 
-def space_pool(space: str, dataset: str) -> CellPool:
-    """The whole search space: NB201 as a finite list, NB101 by the official random generator."""
-    if space == "nb201":
-        from narank.spaces import nb201
-
-        return CellPool(space, dataset, nb201.all_cells(), nb201_space_features(dataset))
-    return CellPool(space, dataset, draw=lambda m, rng: sample_space("nb101", m, rng))
+def space_pool(space: str | SearchSpace, dataset: str) -> CellPool:
+    """The whole search space: a finite list where it can be listed, else its random generator."""
+    space = get_space(space)
+    cells = space.enumerate()
+    if cells is not None:
+        return CellPool(space, dataset, cells, space_features(space, dataset))
+    return CellPool(space, dataset, draw=space.sample)
 
 
 def cell_key(cell: Any) -> Hashable:
-    """Identity used to avoid duplicates: NB201 iso key (same function), NB101 module hash."""
-    return cell.iso_key if hasattr(cell, "iso_key") else cell.hash
+    """Identity used to avoid duplicates: the isomorphism key (cells computing the same function)."""
+    return space_of(cell).iso_key(cell)
 
 
 # ------------------------------------------------------------------------------- sampler

@@ -9,6 +9,8 @@ The whole space (423,624 cells) is enumerated in `narank.spaces.nb101_enumerate`
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -16,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from narank.errors import InvalidCellError
+from narank.errors import DataFileError, InvalidCellError, NarankError
+from narank.spaces.base import SearchSpace, TableColumns, register
 
 OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
 INPUT = "input"
@@ -487,3 +490,201 @@ def from_hash(hash_: str, cache_dir: Any = None) -> NB101Cell:
 def count(cache_dir: Any = None) -> int:
     """Number of unique cells in the space (423,624), from the enumeration."""
     return len(enumerate_hashes(cache_dir))
+
+
+# ----------------------------------------------------------------------------- the space
+
+
+def _json(value: Any, what: str) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise InvalidCellError(f"{what} is not valid JSON ({exc}): {value!r}") from exc
+    return value
+
+
+_HASH_RE = re.compile(r"^[0-9a-f]{32}$")
+NB101_EXTRA = "nb101/nb101_naslib292.csv"
+
+
+class NB101Space(SearchSpace):
+    """NAS-Bench-101: DAGs of at most 7 vertices and 9 edges, 423,624 unique cells, CIFAR-10."""
+
+    name = "nb101"
+    title = "NAS-Bench-101"
+    datasets = ("cifar10",)
+    nar_lambda = 9.0
+    train_sizes = (100, 172, 424, 4236)
+    default_train_size = 4236
+    node_labels = (INPUT, OUTPUT, *OPS)
+    table_files = ("nb101/nb101_official.csv", "nb101/nb101.csv")
+    canonical_table = "nb101/nb101.csv"
+    id_name = "hash"
+    #: random single-edit neighbours a search looks at around a good cell
+    n_neighbours = 24
+
+    def owns(self, cell: Any) -> bool:
+        return isinstance(cell, NB101Cell)
+
+    def parse(self, obj: Any) -> NB101Cell:
+        if isinstance(obj, NB101Cell):
+            return obj
+        if isinstance(obj, dict):
+            adjacency = obj.get("adjacency", obj.get("matrix", obj.get("module_adjacency")))
+            ops = obj.get("ops", obj.get("module_operations"))
+            if adjacency is None or ops is None:
+                raise InvalidCellError(
+                    f"NB101 cell dict needs 'adjacency' and 'ops' keys, got {sorted(obj)}"
+                )
+            return NB101Cell.from_spec(_json(adjacency, "adjacency"), _json(ops, "ops"))
+        if isinstance(obj, (list, tuple)) and len(obj) == 2:
+            return NB101Cell.from_spec(_json(obj[0], "adjacency"), _json(obj[1], "ops"))
+        raise InvalidCellError(
+            f"cannot read an NB101 cell from {obj!r}: give {{\"adjacency\": [[...]], \"ops\": "
+            "[\"input\", ..., \"output\"]} or an (adjacency, ops) pair"
+        )
+
+    def is_id(self, text: str) -> bool:
+        return bool(_HASH_RE.match(text))
+
+    def canonical_id(self, cell: NB101Cell) -> str:
+        return cell.hash
+
+    def iso_key(self, cell: NB101Cell) -> str:
+        return cell.hash
+
+    def describe(self, cell: NB101Cell) -> dict[str, Any]:
+        return {"space": self.name, "id": cell.hash, "hash": cell.hash, **cell.to_dict(),
+                "num_vertices": cell.num_vertices, "num_edges": cell.num_edges}
+
+    def label(self, cell: NB101Cell) -> str:
+        return f"{cell.hash}  ops={list(cell.ops[1:-1])}"
+
+    def dataset(self, name: str | None) -> str:
+        if name not in (None, "cifar10"):
+            raise NarankError(f"NB101 has only the cifar10 dataset, not {name!r}")
+        return "cifar10"
+
+    @property
+    def size(self) -> int:
+        return NUM_CELLS
+
+    def list_cells(self, cache_dir: Any = None, jobs: int | None = None) -> list[str]:
+        """All 423,624 official hashes, sorted, from the enumeration cache (built once if missing)."""
+        from narank.spaces import nb101_enumerate
+
+        return nb101_enumerate.load_space(cache_dir, n_jobs=jobs).hashes.tolist()
+
+    def sample(self, n: int, rng: np.random.Generator | int | None = None) -> list[NB101Cell]:
+        return sample(n, rng)
+
+    def mutate(self, cell: NB101Cell, rng: np.random.Generator | int | None = None) -> NB101Cell:
+        return mutate(cell, rng)
+
+    def neighbours(self, cell: NB101Cell, rng: np.random.Generator | int | None = None) -> list[NB101Cell]:
+        """`n_neighbours` random single-edit mutations (the full neighbourhood is large)."""
+        gen = _generator(rng)
+        return [mutate(cell, gen) for _ in range(self.n_neighbours)]
+
+    def params_M(self, cell: NB101Cell, dataset: str | None = None) -> float:  # noqa: N802
+        self.dataset(dataset)
+        return cell.params_M
+
+    def flops_M(self, cell: NB101Cell, dataset: str | None = None) -> float:  # noqa: N802
+        self.dataset(dataset)
+        return cell.flops() / 1e6
+
+    def cell_features(self, cells: Sequence[NB101Cell], dataset: str | None = None) -> dict[str, np.ndarray]:
+        """flops_M, params_M, num_vertices and the count of each op (`op:<name>`)."""
+        self.dataset(dataset)
+        out = {
+            "flops_M": np.array([c.flops() / 1e6 for c in cells], dtype=float),
+            "params_M": np.array([c.params_M for c in cells], dtype=float),
+            "num_vertices": np.array([c.num_vertices for c in cells], dtype=float),
+        }
+        for op in OPS:
+            out[f"op:{op}"] = np.array([sum(o == op for o in c.ops) for c in cells], dtype=float)
+        return out
+
+    def encode(self, cells: Sequence[NB101Cell]) -> np.ndarray:
+        """Padded 7x7 upper triangle (21, output kept last) + one-hot interior ops (5 x 3)."""
+        rows = []
+        for cell in cells:
+            n = len(cell.ops)
+            matrix = np.asarray(cell.matrix)
+            adj = np.zeros((MAX_VERTICES, MAX_VERTICES))
+            adj[:n - 1, :n - 1] = matrix[:n - 1, :n - 1]
+            adj[:n - 1, MAX_VERTICES - 1] = matrix[:n - 1, n - 1]
+            ops = np.zeros((MAX_VERTICES - 2, len(OPS)))
+            for i, op in enumerate(cell.ops[1:-1]):
+                ops[i, OPS.index(op)] = 1
+            rows.append(np.concatenate([adj[np.triu_indices(MAX_VERTICES, 1)], ops.ravel()]))
+        return np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
+
+    def structure(self, cell: NB101Cell) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+        src, dst = np.nonzero(np.asarray(cell.matrix))
+        return tuple(cell.ops), tuple(zip(src.tolist(), dst.tolist(), strict=True))
+
+    def node_costs(self, cell: NB101Cell, dataset: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-vertex MFLOPs and M params summed over the network's 9 cells."""
+        return (np.asarray(cell.vertex_flops(), dtype=float) / 1e6,
+                np.asarray(cell.vertex_params(), dtype=float) / 1e6)
+
+    def sed_nodes(self, cells: Sequence[NB101Cell]) -> list[np.ndarray]:
+        from narank.proxies.sed import sed_nb101_nodes
+
+        return [sed_nb101_nodes(c) for c in cells]
+
+    def net_config(self, cell: NB101Cell, dataset: str | None = None, channels: int | None = None,
+                   cells: int | None = None, num_classes: int | None = None) -> dict[str, Any]:
+        """The official network's settings: stem channels, cells per stack, classes, the cell."""
+        self.dataset(dataset)
+        return {"name": "nasbench101", "stem_channels": channels or STEM_CHANNELS,
+                "cells_per_stack": cells or MODULES_PER_STACK, "num_stacks": NUM_STACKS,
+                "num_classes": num_classes or NUM_CLASSES, **cell.to_dict()}
+
+    def network(self, cell: NB101Cell, dataset: str | None = None, channels: int | None = None,
+                cells: int | None = None, num_classes: int | None = None):
+        from narank.proxies.networks_nb101 import build_nb101
+
+        cfg = self.net_config(cell, dataset, channels, cells, num_classes)
+        return build_nb101(cell, cfg["stem_channels"], cfg["cells_per_stack"], cfg["num_classes"])
+
+    def columns(self, dataset: str | None = None, target: str = "valid") -> TableColumns:
+        """One accuracy only (a single run's validation accuracy): trained on and reported."""
+        self.dataset(dataset)
+        if target not in ("valid", "test"):
+            raise NarankError(f"target must be 'valid' or 'test', got {target!r}")
+        return TableColumns("cifar10_valid_acc", "cifar10_valid_acc", "params_M", "flops_M")
+
+    def read_table(self, file: Any, include_extra: bool = False):
+        """A CSV (plus the NAS-Bench-Suite-Zero cells next to it when `include_extra`) or the
+        official .tfrecord."""
+        from pathlib import Path
+
+        from narank.benchmarks import csv_tables
+        from narank.benchmarks.table import BenchmarkTable
+
+        file = Path(file)
+        suffix = file.suffix.lower()
+        if suffix == ".pth":
+            raise DataFileError(f"{file}: a .pth file is an NB201 benchmark, not {self.name}")
+        if suffix == ".tfrecord":
+            from narank.benchmarks.tfrecord import read_nb101_tfrecord
+
+            frame = read_nb101_tfrecord(file)
+            frame.index = frame["hash"].to_numpy()
+            frame.index.name = "id"
+            return BenchmarkTable(self, frame, source=file)
+        extra = []
+        if include_extra and (file.parent.parent / NB101_EXTRA).is_file():
+            extra.append(file.parent.parent / NB101_EXTRA)
+        return csv_tables.read_nb101_csv(file, extra=extra)
+
+    def table_cells(self, metrics) -> list[NB101Cell]:
+        return [NB101Cell.from_spec(json.loads(adj), json.loads(ops))
+                for adj, ops in zip(metrics["adjacency"], metrics["ops"], strict=True)]
+
+
+SPACE = register(NB101Space())

@@ -7,14 +7,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
-from narank.errors import InvalidCellError, NarankError
+from narank.errors import DataFileError, InvalidCellError, NarankError
+from narank.spaces.base import SearchSpace, TableColumns, register
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 DATASETS = ("cifar10", "cifar100", "imagenet16_120")
+NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "imagenet16_120": 120}
 NUM_NODES = 4
 NUM_EDGES = len(EDGES)
 NUM_CELLS = len(OPS) ** NUM_EDGES
@@ -349,3 +352,209 @@ def mutate(cell: NB201Cell, rng: np.random.Generator | int | None = None) -> NB2
     ops = list(cell.ops)
     ops[edge] = OPS[new]
     return NB201Cell(tuple(ops))
+
+
+# ----------------------------------------------------------------------------- the space
+
+
+def _live_edges(ops: Sequence[str]) -> list[bool]:
+    """Which edges carry information from the input to the output (not `none`, not dead-ended)."""
+    reach_in = [True, False, False, False]
+    for (src, dst), op in zip(EDGES, ops, strict=True):
+        if op != "none" and reach_in[src]:
+            reach_in[dst] = True
+    reach_out = [False, False, False, True]
+    for (src, dst), op in reversed(list(zip(EDGES, ops, strict=True))):
+        if op != "none" and reach_out[dst]:
+            reach_out[src] = True
+    return [op != "none" and reach_in[s] and reach_out[d] for (s, d), op in zip(EDGES, ops, strict=True)]
+
+
+@lru_cache(maxsize=16384)
+def graph_structure(ops: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """Edge-ops become nodes (input, 6 op nodes, output); ops off every input->output path act
+    as `none` (nothing flows), so cells that compute the same function get the same graph."""
+    live = _live_edges(ops)
+    labels = ("input", *(op if ok else "none" for op, ok in zip(ops, live, strict=True)), "output")
+    edges: list[tuple[int, int]] = []
+    for k, (src, dst) in enumerate(EDGES):
+        if not live[k]:
+            continue
+        node = k + 1
+        if src == 0:
+            edges.append((0, node))
+        for k2, (src2, _) in enumerate(EDGES):
+            if src2 == dst and live[k2]:
+                edges.append((node, k2 + 1))
+        if dst == 3:
+            edges.append((node, 7))
+    return labels, tuple(edges)
+
+
+class NB201Space(SearchSpace):
+    """NAS-Bench-201: 6 edges x 5 ops, 15,625 cells, three datasets."""
+
+    name = "nb201"
+    title = "NAS-Bench-201"
+    datasets = DATASETS
+    nar_lambda = 1.0
+    train_sizes = (78, 156, 469, 781, 1563)
+    default_train_size = 1563
+    node_labels = ("input", "output", *OPS)
+    table_files = ("nb201/nb201_official.csv", "nb201/nb201.csv")
+    canonical_table = "nb201/nb201.csv"
+    id_name = "index"
+
+    def owns(self, cell: Any) -> bool:
+        return isinstance(cell, NB201Cell)
+
+    def parse(self, obj: Any) -> NB201Cell:
+        if isinstance(obj, NB201Cell):
+            return obj
+        if isinstance(obj, dict):
+            if "arch" in obj or "arch_str" in obj:
+                return self.parse(obj.get("arch", obj.get("arch_str")))
+            if "index" in obj:
+                return self.parse(obj["index"])
+            raise InvalidCellError(
+                f"NB201 cell dict needs an 'arch' (arch string) or 'index' key, got {sorted(obj)}"
+            )
+        if isinstance(obj, str):
+            text = obj.strip()
+            if text.isdigit():
+                return NB201Cell.from_index(int(text))
+            return cell_from_str(text)
+        if isinstance(obj, (list, tuple)) and len(obj) == NUM_EDGES:
+            return NB201Cell(tuple(obj))
+        if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
+            return NB201Cell.from_index(int(obj))
+        raise InvalidCellError(
+            f"cannot read an NB201 cell from {obj!r}: give an arch string like "
+            "'|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|"
+            "nor_conv_3x3~1|nor_conv_3x3~2|', an index 0..15624, or {\"arch\": ...}"
+        )
+
+    def is_id(self, text: str) -> bool:
+        return text.isdigit() and int(text) < NUM_CELLS
+
+    def canonical_id(self, cell: NB201Cell) -> str:
+        return str(cell.index)
+
+    def iso_key(self, cell: NB201Cell) -> str:
+        return cell.iso_key
+
+    def describe(self, cell: NB201Cell) -> dict[str, Any]:
+        return {"space": self.name, "id": self.canonical_id(cell), **cell.to_dict()}
+
+    def label(self, cell: NB201Cell) -> str:
+        return cell.arch_str
+
+    def dataset(self, name: str | None) -> str:
+        return DATASETS[0] if name is None else dataset_name(name)
+
+    @property
+    def size(self) -> int:
+        return NUM_CELLS
+
+    def enumerate(self) -> tuple[NB201Cell, ...]:
+        return all_cells()
+
+    def sample(self, n: int, rng: np.random.Generator | int | None = None) -> list[NB201Cell]:
+        return sample(n, rng)
+
+    def mutate(self, cell: NB201Cell, rng: np.random.Generator | int | None = None) -> NB201Cell:
+        return mutate(cell, rng)
+
+    def neighbours(self, cell: NB201Cell, rng: np.random.Generator | int | None = None) -> list[NB201Cell]:
+        """All 24 cells that differ on one edge."""
+        out = []
+        for e in range(NUM_EDGES):
+            for op in OPS:
+                if op != cell.ops[e]:
+                    out.append(NB201Cell((*cell.ops[:e], op, *cell.ops[e + 1:])))
+        return out
+
+    def params_M(self, cell: NB201Cell, dataset: str | None = None) -> float:  # noqa: N802
+        return cell.params_M(self.dataset(dataset))
+
+    def flops_M(self, cell: NB201Cell, dataset: str | None = None) -> float:  # noqa: N802
+        return cell.flops_M(self.dataset(dataset))
+
+    def cell_features(self, cells: Sequence[NB201Cell], dataset: str | None = None) -> dict[str, np.ndarray]:
+        """flops_M, params_M and the count of each op (`op:<name>`), vectorized."""
+        ds = self.dataset(dataset)
+        ops = ops_matrix(cells)
+        counts = op_counts_matrix(ops)
+        out = {"flops_M": flops_M_batch(ops, ds), "params_M": params_M_batch(ops, ds)}
+        for i, op in enumerate(OPS):
+            out[f"op:{op}"] = counts[:, i].astype(float)
+        return out
+
+    def encode(self, cells: Sequence[NB201Cell]) -> np.ndarray:
+        """One-hot op per edge (30 values)."""
+        ops = ops_matrix(cells).astype(np.int64)
+        out = np.zeros((len(ops), NUM_EDGES, len(OPS)), dtype=np.float32)
+        out[np.arange(len(ops))[:, None], np.arange(NUM_EDGES)[None, :], ops] = 1.0
+        return out.reshape(len(ops), -1)
+
+    def structure(self, cell: NB201Cell) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+        return graph_structure(cell.ops)
+
+    def node_costs(self, cell: NB201Cell, dataset: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Closed-form slope of each computing op node; dead ops and input/output cost nothing."""
+        ds = self.dataset(dataset)
+        labels = self.structure(cell)[0]
+        flops = np.array([op_flops_M(op, ds) if op in _OP_ID else 0.0 for op in labels])
+        params = np.array([op_params_M(op) if op in _OP_ID else 0.0 for op in labels])
+        return flops, params
+
+    def sed_nodes(self, cells: Sequence[NB201Cell]) -> list[np.ndarray]:
+        from narank.proxies.sed import sed_nb201_nodes
+
+        return list(sed_nb201_nodes(ops_matrix(cells).astype(np.int64)))
+
+    def net_config(self, cell: NB201Cell, dataset: str | None = None, channels: int | None = None,
+                   cells: int | None = None, num_classes: int | None = None) -> dict[str, Any]:
+        """nas_201_api's `get_net_config`: {'name': 'infer.tiny', 'C', 'N', 'arch_str', 'num_classes'}."""
+        return {"name": "infer.tiny", "C": channels or 16, "N": cells or 5, "arch_str": cell.arch_str,
+                "num_classes": num_classes or NUM_CLASSES[self.dataset(dataset)]}
+
+    def network(self, cell: NB201Cell, dataset: str | None = None, channels: int | None = None,
+                cells: int | None = None, num_classes: int | None = None):
+        from narank.proxies.networks_nb201 import build_nb201
+
+        cfg = self.net_config(cell, dataset, channels, cells, num_classes)
+        return build_nb201(cell, channels=cfg["C"], cells_per_stage=cfg["N"], num_classes=cfg["num_classes"])
+
+    def columns(self, dataset: str | None = None, target: str = "valid") -> TableColumns:
+        """Search/train on validation accuracy (or test, if asked); always report test accuracy."""
+        ds = self.dataset(dataset)
+        if target not in ("valid", "test"):
+            raise NarankError(f"target must be 'valid' or 'test', got {target!r}")
+        return TableColumns(f"{ds}_{target}_acc", f"{ds}_test_acc", f"{ds}_params_M", f"{ds}_flops_M")
+
+    def read_table(self, file: Any):
+        from pathlib import Path
+
+        from narank.benchmarks.table import BenchmarkTable
+
+        file = Path(file)
+        if file.suffix.lower() == ".tfrecord":
+            raise DataFileError(f"{file}: a .tfrecord file is an NB101 benchmark, not {self.name}")
+        if file.suffix.lower() == ".pth":
+            from narank.benchmarks.nb201_pth import read_nb201_pth
+
+            frame = read_nb201_pth(file)
+            frame.index = frame["index"].astype(str).to_numpy()
+            frame.index.name = "id"
+            return BenchmarkTable(self, frame, source=file)
+        from narank.benchmarks.csv_tables import read_nb201_csv
+
+        return read_nb201_csv(file)
+
+    def table_cells(self, metrics) -> list[NB201Cell]:
+        everything = all_cells()
+        return [everything[int(i)] for i in metrics.index]
+
+
+SPACE = register(NB201Space())

@@ -1,0 +1,289 @@
+"""The `SearchSpace` contract every space honours, and the registry that names the spaces.
+
+Everything outside `narank.spaces` asks a space object (found by name with `get_space`, or
+from a cell with `space_of`) instead of testing the space's name. A new space is one module
+that subclasses `SearchSpace` and calls `register`; the common test suite
+(`tests/test_space_contract.py`) then checks it like every other space.
+
+Torch-based parts (`network`) import torch lazily, so parsing, hashing and enumeration stay
+light. NASLib's verbs are the guide for names: `sample`, `mutate`, `neighbours`, `query`
+(on the table), `canonical_id` (NASLib's `get_hash`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from narank.errors import InvalidCellError, NarankError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+    from torch import nn
+
+    from narank.benchmarks.table import BenchmarkTable
+
+Cell = Any
+
+
+@dataclass(frozen=True)
+class TableColumns:
+    """Which benchmark columns a space/dataset uses.
+
+    `train` is the accuracy a ranker is fitted on and a search looks up (the validation
+    accuracy where the benchmark has one); `evaluate` is the accuracy held-out metrics and
+    search results are reported on (test accuracy where there is one; else equal to `train`).
+    """
+
+    train: str
+    evaluate: str
+    params: str
+    flops: str | None
+
+    @property
+    def has_test(self) -> bool:
+        """True when the reported accuracy is a different column from the searched one."""
+        return self.evaluate != self.train
+
+
+def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A numpy Generator from a Generator, an int seed or None."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+class SearchSpace(ABC):
+    """One search space: its cells, their graphs and networks, and its benchmark table."""
+
+    #: registry name, e.g. "nb201"
+    name: str = ""
+    #: human-readable name, e.g. "NAS-Bench-201"
+    title: str = ""
+    #: datasets with ground truth; the first is the default
+    datasets: tuple[str, ...] = ("cifar10",)
+    #: NAR's weight of the pairwise ranking loss for this space
+    nar_lambda: float = 1.0
+    #: training-set sizes of the literature (benchmarks), and the CLI's default size
+    train_sizes: tuple[int, ...] = ()
+    default_train_size: int = 1000
+    #: labels a node of this space's graphs can carry (op names, 'input', 'output')
+    node_labels: tuple[str, ...] = ()
+    #: benchmark table files under the data folder, in order of preference
+    table_files: tuple[str, ...] = ()
+    #: the canonical table a user is told to put in place when none is found
+    canonical_table: str = ""
+    #: what the canonical id is called in files (a CSV column header)
+    id_name: str = "id"
+    #: width of `node_values` (space-specific numeric node features); 0 when there are none
+    node_value_width: int = 0
+
+    # ------------------------------------------------------------------ cells
+
+    @abstractmethod
+    def owns(self, cell: Any) -> bool:
+        """True when `cell` is a cell object of this space."""
+
+    @abstractmethod
+    def parse(self, obj: Any) -> Cell:
+        """A validated cell from user input (string, index, dict, tuple, cell), or InvalidCellError."""
+
+    def parse_many(self, objs: Any) -> list[Cell]:
+        """`parse` over an iterable (a single string or dict counts as one cell)."""
+        if isinstance(objs, (str, dict)) or not isinstance(objs, Iterable) or self.owns(objs):
+            objs = [objs]
+        return [self.parse(o) for o in objs]
+
+    @abstractmethod
+    def canonical_id(self, cell: Cell) -> str:
+        """The id every table, cache and checkpoint speaks (NASLib's `get_hash`)."""
+
+    @abstractmethod
+    def iso_key(self, cell: Cell) -> Hashable:
+        """Equal for cells that compute the same function."""
+
+    @abstractmethod
+    def describe(self, cell: Cell) -> dict[str, Any]:
+        """JSON-ready description: `space`, `id` and the fields a user writes the cell with."""
+
+    def label(self, cell: Cell) -> str:
+        """One-line human-readable form of a cell (an arch string, a channel list, ...)."""
+        return self.canonical_id(cell)
+
+    def resolve_id(self, key: Any) -> str:
+        """Canonical id of a cell, an id string, or anything `parse` accepts."""
+        if isinstance(key, str) and self.is_id(key.strip()):
+            return key.strip()
+        return self.canonical_id(self.parse(key))
+
+    def is_id(self, text: str) -> bool:
+        """True when `text` is already a canonical id of this space (no parsing needed)."""
+        return False
+
+    def dataset(self, name: str | None) -> str:
+        """The canonical name of a dataset of this space (None = the default), or a clear error."""
+        if name is None:
+            return self.datasets[0]
+        key = str(name).strip().lower().replace("-", "_")
+        if key not in self.datasets:
+            raise NarankError(f"dataset {name!r} is not in {self.name}; choose from "
+                              f"{', '.join(self.datasets)}")
+        return key
+
+    # ------------------------------------------------------------ the space
+
+    @property
+    def size(self) -> int | None:
+        """Number of distinct cells (canonical ids) in the space, when known."""
+        return None
+
+    def enumerate(self) -> Sequence[Cell] | None:
+        """Every cell in a fixed order when the space is small enough to list, else None."""
+        return None
+
+    def list_cells(self, cache_dir: Any = None, jobs: int | None = None) -> list[str]:
+        """Every cell as the text users write it (`label`), in a fixed order; `cache_dir`/`jobs`
+        serve spaces that must enumerate themselves first (NB101)."""
+        cells = self.enumerate()
+        if cells is None:
+            raise NarankError(f"{self.name} has no enumeration of all its cells")
+        return [self.label(c) for c in cells]
+
+    @abstractmethod
+    def sample(self, n: int, rng: np.random.Generator | int | None = None) -> list[Cell]:
+        """`n` random cells (NASLib's `sample_random_architecture`), seeded by `rng`."""
+
+    @abstractmethod
+    def mutate(self, cell: Cell, rng: np.random.Generator | int | None = None) -> Cell:
+        """A random cell one edit away with a different canonical id."""
+
+    @abstractmethod
+    def neighbours(self, cell: Cell, rng: np.random.Generator | int | None = None) -> list[Cell]:
+        """Single-edit neighbours (all of them where few, else a random selection)."""
+
+    # ------------------------------------------------------------------ costs
+
+    @abstractmethod
+    def params_M(self, cell: Cell, dataset: str | None = None) -> float:  # noqa: N802
+        """Parameters of the full benchmark network, in millions."""
+
+    @abstractmethod
+    def flops_M(self, cell: Cell, dataset: str | None = None) -> float:  # noqa: N802
+        """FLOPs of the full benchmark network, in millions."""
+
+    def cell_features(self, cells: Sequence[Cell], dataset: str | None = None) -> dict[str, np.ndarray]:
+        """Per-cell numbers for tier statistics: `flops_M`, `params_M` and space-specific counts."""
+        return {"flops_M": np.array([self.flops_M(c, dataset) for c in cells], dtype=float),
+                "params_M": np.array([self.params_M(c, dataset) for c in cells], dtype=float)}
+
+    @abstractmethod
+    def encode(self, cells: Sequence[Cell]) -> np.ndarray:
+        """A fixed-length float vector per cell (one-hot ops and the like) for tabular baselines."""
+
+    # ------------------------------------------------------------------ graphs
+
+    @abstractmethod
+    def structure(self, cell: Cell) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+        """Graph view of a cell: node labels (from `node_labels`) and forward edges, nodes
+        numbered in topological order with the input first and the output last."""
+
+    @abstractmethod
+    def node_costs(self, cell: Cell, dataset: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(MFLOPs, M params) each graph node adds to the whole network (0 for input/output)."""
+
+    def node_values(self, cell: Cell, dataset: str | None = None) -> np.ndarray | None:
+        """Space-specific numeric node features (e.g. channel widths), shape [nodes, k], or None."""
+        return None
+
+    @abstractmethod
+    def sed_nodes(self, cells: Sequence[Cell]) -> list[np.ndarray]:
+        """Per-node SED values of each cell (the output node's value is the cell's SED score)."""
+
+    # ---------------------------------------------------------------- networks
+
+    @abstractmethod
+    def net_config(self, cell: Cell, dataset: str | None = None, **size: Any) -> dict[str, Any]:
+        """The network's configuration, like nas_201_api's `get_net_config` (JSON-ready)."""
+
+    @abstractmethod
+    def network(self, cell: Cell, dataset: str | None = None, **size: Any) -> nn.Module:
+        """The PyTorch network of a cell: the benchmark's size by default; `size` shrinks it
+        (`channels`, `cells` per stage, `num_classes`) for zero-cost proxies."""
+
+    # ----------------------------------------------------------- ground truth
+
+    @abstractmethod
+    def columns(self, dataset: str | None = None, target: str = "valid") -> TableColumns:
+        """Benchmark columns for a dataset; `target` 'test' trains on test accuracy where allowed."""
+
+    @abstractmethod
+    def read_table(self, file: Any) -> BenchmarkTable:
+        """Read one benchmark file of this space into a validated table (clear errors)."""
+
+    @abstractmethod
+    def table_cells(self, metrics: pd.DataFrame) -> list[Cell]:
+        """Cell objects of a table's rows, in row order."""
+
+    def table(self, data: Any = None) -> BenchmarkTable:
+        """This space's benchmark table from a file or data folder (else $NARANK_DATA, ./data)."""
+        from narank.benchmarks import load_table
+
+        return load_table(self, data)
+
+    # ------------------------------------------------------------------ misc
+
+    def __repr__(self) -> str:
+        return f"<search space {self.name}>"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __reduce__(self) -> tuple:
+        return (get_space, (self.name,))
+
+
+_REGISTRY: dict[str, SearchSpace] = {}
+
+
+def register(space: SearchSpace) -> SearchSpace:
+    """Add a space to the registry under `space.name` (the last registration wins)."""
+    if not space.name:
+        raise NarankError(f"{type(space).__name__} has no name")
+    _REGISTRY[space.name] = space
+    return space
+
+
+def _load_builtin() -> None:
+    from narank.spaces import BUILTIN  # the built-in space modules register on import
+
+    for module in BUILTIN:
+        import_module(f"narank.spaces.{module}")
+
+
+def space_names() -> list[str]:
+    """Names of the registered spaces."""
+    _load_builtin()
+    return list(_REGISTRY)
+
+
+def get_space(space: str | SearchSpace) -> SearchSpace:
+    """The registered space of that name (a space object is returned as is), or a clear error."""
+    if isinstance(space, SearchSpace):
+        return space
+    _load_builtin()
+    if space not in _REGISTRY:
+        raise InvalidCellError(f"unknown search space {space!r}: use one of {', '.join(_REGISTRY)}")
+    return _REGISTRY[space]
+
+
+def space_of(cell: Any) -> SearchSpace:
+    """The space a cell object belongs to."""
+    _load_builtin()
+    for space in _REGISTRY.values():
+        if space.owns(cell):
+            return space
+    raise InvalidCellError(f"not a narank cell: {cell!r} (expected a cell of one of "
+                           f"{', '.join(_REGISTRY)}; parse user input with get_space(name).parse)")
