@@ -23,28 +23,27 @@ class Describer:
         self.table = None
         if data is not None or find_table_file(self.space) is not None:
             self.table = load_table(self.space, data)
+        cols = self.space.columns(self.dataset)
         self._pos: dict[str, int] = {}
-        self._cols: dict[str, np.ndarray] = {}
+        self._values: dict[str, np.ndarray] = {}
         self._params: np.ndarray | None = None
         if self.table is not None:
-            metrics = self.table.metrics
-            self._pos = {cid: i for i, cid in enumerate(metrics.index)}
-            cols = self.space.columns(self.dataset)
+            self._pos = {cid: i for i, cid in enumerate(self.table.ids)}
             for col in dict.fromkeys((cols.train, cols.evaluate)):
-                if col in metrics.columns:
-                    key = col.removeprefix(f"{self.dataset}_")
-                    self._cols[key] = metrics[col].to_numpy(dtype=np.float64)
-            if cols.params in metrics.columns:
-                self._params = metrics[cols.params].to_numpy(dtype=np.float64)
+                if col in self.table.metrics.columns:
+                    self._values[col.removeprefix(f"{self.dataset}_")] = self.table.targets(col)
+            if cols.params in self.table.metrics.columns:
+                self._params = self.table.targets(cols.params)
 
     def _from_table(self, cid: str, computed_params: float) -> dict[str, Any]:
+        """Accuracies of a cell from the table's columns (`BenchmarkTable.targets`)."""
         if self.table is None:
             return {}
         pos = self._pos.get(cid)
         out: dict[str, Any] = {"in_table": pos is not None}
         if pos is None:
             return out
-        for key, values in self._cols.items():
+        for key, values in self._values.items():
             if not np.isnan(values[pos]):
                 out[key] = float(values[pos])
         if self._params is not None and abs(self._params[pos] - computed_params) > 5e-7:
@@ -69,9 +68,8 @@ class Describer:
         if self.table is None:
             raise NarankError(f"cannot look up {self.space.name} id {cid}: no {self.space.name} "
                               "table found (pass --data)")
+        self.table.query(cid)  # raises the table's "not in this table" error if absent
         pos = self.table.metrics.index.get_indexer([cid])[0]
-        if pos < 0:
-            self.table.query(cid)  # raises the table's "not in this table" error
         return self.space.table_cells(self.table.metrics.iloc[[pos]])[0]
 
     def describe(self, cell: Any) -> dict[str, Any]:

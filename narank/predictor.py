@@ -152,7 +152,7 @@ class Ranker(BaseEstimator):
             raise NarankError(f"lam must be None (the space's default) or a number >= 0, got {self.lam!r}")
         if self.random_state is not None and (not _is_int(self.random_state) or self.random_state < 0):
             raise NarankError(f"random_state must be None or an integer >= 0, got {self.random_state!r}")
-        config = RankerConfig(in_dim=node_dim(features), dim=int(self.dim), layers=int(self.layers),
+        config = RankerConfig(in_dim=node_dim(features, space), dim=int(self.dim), layers=int(self.layers),
                               encoder=self.encoder, heads=int(self.heads), dropout=float(self.dropout),
                               tiers=int(self.tiers))
         return space, dataset, features, config

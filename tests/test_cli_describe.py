@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -91,16 +90,13 @@ def test_describe_file_all_nb201_cells(capsys, tmp_path):
     cells = list(reversed(all_cells()))
     path = tmp_path / "cells.jsonl"
     path.write_text("".join(json.dumps({"arch": c.arch_str}) + "\n" for c in cells))
-    start = time.perf_counter()
     assert main(["describe", "--space", "nb201", "--file", str(path), "--json"]) == 0
-    seconds = time.perf_counter() - start
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 15625
     infos = [json.loads(line) for line in lines]
     assert [i["arch_str"] for i in infos] == [c.arch_str for c in cells]
     assert [i["index"] for i in infos] == list(range(15624, -1, -1))
     assert all("test_acc" in i for i in infos)
-    assert seconds < 10
 
 
 def test_describe_file_bad_line(capsys, tmp_path):

@@ -139,3 +139,18 @@ def test_table_speaks_canonical_ids(space, data_root):
     for cell, cid in list(zip(table.cells(), table.ids, strict=True))[:50]:
         assert space.canonical_id(cell) == cid
         assert table.query(cell)["id"] == cid
+
+
+def test_a_ranker_learns_on_every_space(space, tmp_path):
+    """Graphs of the space go through the model: a tiny ranker fits a cost target, saves and loads."""
+    from narank.predictor import Ranker
+
+    rng = np.random.default_rng(0)
+    cells = space.sample(80, rng)
+    y = np.array([space.params_M(c) for c in cells])
+    ranker = Ranker(space.name, space.datasets[0], dim=16, layers=1, epochs=15, batch_size=16,
+                    random_state=0).fit(cells, y)
+    test = space.sample(60, np.random.default_rng(1))
+    assert ranker.score(test, [space.params_M(c) for c in test]) > 0.3
+    ranker.save(tmp_path / "r.pt")
+    assert np.array_equal(Ranker.load(tmp_path / "r.pt").predict(test), ranker.predict(test))

@@ -103,6 +103,7 @@ def summarise(runs: dict[str, list[SearchRun]], otable: OracleTable, budget: int
         "budget": budget,
         "metric": "test_acc" if has_test else "valid_acc",
         "optimum": {"test_acc": otable.best_test, "valid_acc": otable.best_valid},
+        "columns": {"searched": otable.columns.train, "reported": otable.columns.evaluate},
         "methods": {},
     }
     notes = []
@@ -148,8 +149,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     """Plain-text table of a summary."""
     metric = summary["metric"]
     opt = summary["optimum"][metric]
+    cols = summary.get("columns", {"searched": "validation accuracy", "reported": metric})
     lines = [f"{summary['space']} {summary['dataset']}, budget {summary['budget']} lookups; "
-             f"pick = best validation accuracy, reported: {metric} (optimum {opt:.2f})",
+             f"pick = best {cols['searched']}, reported: {cols['reported']} (optimum {opt:.2f})",
              f"{'method':<9} {'runs':>4} {metric + ' mean ± std':>22} {'optimum':>8} "
              f"{'best-valid':>10} {'queries':>7} {'s/run':>6}"]
     for name, m in summary["methods"].items():
@@ -162,8 +164,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"{name:<9} {n:>4} {mean:>14.2f} ± {std:<5.2f} {m['optimum_rate'] * n:>5.0f}/{n:<2} "
                      f"{m['valid_optimum_rate'] * n:>7.0f}/{n:<2} {m['queries_max']:>7} "
                      f"{secs if secs is not None else float('nan'):>6.1f}")
-    lines.append(f"optimum = chosen cell has the best {metric} in the table; best-valid = chosen "
-                 "cell has the best validation accuracy")
+    lines.append(f"optimum = chosen cell has the best {cols['reported']} in the table; best-valid = "
+                 f"chosen cell has the best {cols['searched']}")
     if "note" in summary:
         lines.append(summary["note"])
     return "\n".join(lines)
