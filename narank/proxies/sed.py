@@ -2,13 +2,20 @@
 
 Each node of a cell carries the entropy power v (the variance of the Gaussian that its local
 patch sums up) relative to the cell input; an op multiplies it by a gain derived from the
-Gaussian model, and a node summing independent paths adds their entropy powers. The score
-of a node is its local entropy change h = 1/2 log v. See docs/sed.md for the derivation.
+Gaussian model, a node summing independent paths adds their entropy powers, and a node
+concatenating channel groups (NB101's output) has, per channel, the channel-weighted mean of
+the groups' entropies (a block-diagonal multivariate Gaussian). The value of a node is its
+local entropy h = 1/2 log v. How a design turns this into a cell score (which widths, whether
+the network's cells are averaged) is a `SedDesign`; the named designs, today's `sed-v1` among
+them, are in `narank.proxies.sed_variants`, and `FROZEN` is the one every space uses. See
+docs/sed.md for the derivation and the selection.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,16 +29,58 @@ FLOOR = -10.0
 RELU_GAIN = 0.5
 # Variance of the maximum of 9 i.i.d. standard normals (3x3 max-pool of a Gaussian patch).
 MAX9_VAR = 0.3573533263578139
+# Network skeletons: (cell input width, cell output width) of every cell of the network.
+NB201_STEM = 16
+NB201_NETWORK = tuple((c, c) for c in (16, 32, 64) for _ in range(5))
+NB101_STEM = 128
+NB101_NETWORK = ((128, 128), (128, 128), (128, 128), (128, 256), (256, 256), (256, 256),
+                 (256, 512), (512, 512), (512, 512))
+NB101_MAX_VERTICES = 7
 
 
-def conv_gain(kernel: int, channels: int) -> float:
+@dataclass(frozen=True)
+class SedDesign:
+    """One SED design: every choice that turns the entropy-power model into a score.
+
+    - `macro`: False scores the cell at the stem width only; True averages the node entropies
+      over every cell of the network skeleton, each at its own widths (h adds up along a stack
+      of cells, so the network's entropy is the sum; the mean keeps the scale of one cell).
+    - `split`: NB101 only. True gives each vertex the channels the official network gives it
+      (the output width split among the output's feeders), so a conv's variety k^2 C / 2 uses
+      its real input width; False uses the cell's width for every vertex (sed-v1).
+    - `concat`: NB101 output only. "entropy": per channel, the channel-weighted mean of the
+      feeders' entropies (concatenated independent blocks: joint entropy = sum of blocks');
+      "power": the plain mean of their entropy powers (sed-v1).
+    - `relu`: second-moment factor of ReLU (1/2 for a zero-mean Gaussian; 1 ignores it).
+    - `pool_gain`: NB201 avg-pool gain (1/9: mean of 9 independent terms).
+    """
+
+    name: str
+    macro: bool = True
+    split: bool = True
+    concat: str = "entropy"
+    relu: float = RELU_GAIN
+    pool_gain: float = 1.0 / 9.0
+    note: str = ""
+
+
+# The design every space uses: chosen on NB201 CIFAR-10 validation accuracy only (docs/sed.md).
+FROZEN = SedDesign(
+    "sed-v2", macro=False, split=True, concat="entropy",
+    note="v1 on NB201; NB101: real (split) widths and entropy-mean concatenation",
+)
+
+
+def conv_gain(kernel: int, channels: float, relu: float = RELU_GAIN) -> float:
     """Entropy-power gain of ReLU-conv: k*k*C independent half-power Gaussian terms summed."""
-    return RELU_GAIN * kernel * kernel * channels
+    return relu * kernel * kernel * channels
 
 
-def nb201_gains(channels: int = 16) -> np.ndarray:
+def nb201_gains(channels: float = 16, design: SedDesign | None = None) -> np.ndarray:
     """Gain of each NB201 op (OPS order): none 0, skip 1, convs k^2 C / 2, avg-pool 1/9."""
-    return np.array([0.0, 1.0, conv_gain(1, channels), conv_gain(3, channels), 1.0 / 9.0])
+    d = design or FROZEN
+    return np.array([0.0, 1.0, conv_gain(1, channels, d.relu), conv_gain(3, channels, d.relu),
+                     d.pool_gain])
 
 
 def _entropy(v: np.ndarray) -> np.ndarray:
@@ -48,14 +97,17 @@ def nb201_op_ids(cells: Iterable[object]) -> np.ndarray:
     return np.asarray([space.parse(c).op_ids for c in cells], dtype=np.int64).reshape(-1, 6)
 
 
-def sed_nb201_nodes(op_ids: np.ndarray, channels: int = 16) -> np.ndarray:
-    """Per-node SED of NB201 cells, shape (n, 8): input, the 6 edge-op nodes, output."""
-    op_ids = np.asarray(op_ids, dtype=np.int64).reshape(-1, 6)
-    g = nb201_gains(channels)[op_ids]
-    v = [np.ones(len(op_ids))]
+def propagate_edges(gains: np.ndarray) -> np.ndarray:
+    """Per-node entropies (n, 8) of 4-node cells whose 6 edges (NB201 order) have `gains` (n, 6).
+
+    v_0 = 1, v_j = sum over edges i->j of g_ij v_i; nodes: input, the 6 edge nodes (the entropy
+    power the edge delivers, g_ij v_i), output (node 3).
+    """
+    g = np.asarray(gains, dtype=float).reshape(-1, 6)
+    v = [np.ones(len(g))]
     edge_v = np.zeros_like(g)
     for j in (1, 2, 3):
-        total = np.zeros(len(op_ids))
+        total = np.zeros(len(g))
         for e, (i, jj) in enumerate(NB201_EDGES):
             if jj == j:
                 edge_v[:, e] = v[i] * g[:, e]
@@ -64,44 +116,197 @@ def sed_nb201_nodes(op_ids: np.ndarray, channels: int = 16) -> np.ndarray:
     return np.concatenate([_entropy(v[0])[:, None], _entropy(edge_v), _entropy(v[3])[:, None]], 1)
 
 
-def sed_nb201(cells: Iterable[object] | np.ndarray, channels: int = 16) -> np.ndarray:
+def sed_nb201_nodes(op_ids: np.ndarray, channels: int | None = None,
+                    design: SedDesign | None = None) -> np.ndarray:
+    """Per-node SED of NB201 cells, shape (n, 8): input, the 6 edge-op nodes, output.
+
+    `channels` fixes the width (one cell at that width, whatever the design); otherwise the
+    design decides: the stem width, or the mean over the network's 15 cells (16/32/64)."""
+    d = design or FROZEN
+    op_ids = np.asarray(op_ids, dtype=np.int64).reshape(-1, 6)
+    if channels is not None:
+        widths: Sequence[int] = (channels,)
+    else:
+        widths = [c for c, _ in NB201_NETWORK] if d.macro else (NB201_STEM,)
+    return np.mean([propagate_edges(nb201_gains(c, d)[op_ids]) for c in widths], axis=0)
+
+
+def sed_nb201(cells: Iterable[object] | np.ndarray, channels: int | None = None,
+              design: SedDesign | None = None) -> np.ndarray:
     """Cell SED scores of NB201 cells (higher = predicted better); op-id arrays are accepted."""
     ids = cells if isinstance(cells, np.ndarray) else nb201_op_ids(cells)
-    return sed_nb201_nodes(ids, channels)[:, -1]
+    return sed_nb201_nodes(ids, channels, design)[:, -1]
+
+
+# ----------------------------------------------------------------------------- NATS-SSS
+
+
+def natsss_edge_gains(c_in: np.ndarray, c_out: np.ndarray, design: SedDesign | None = None) -> np.ndarray:
+    """(n, 6) gains of the fixed NATS-SSS cell c_in -> c_out: edges out of node 0 read c_in
+    channels, the others c_out; a 3x3 conv k^2 C / 2, an identity skip 1, a width-changing
+    skip (1x1 conv + BN, no ReLU) C_in."""
+    from narank.spaces.natsss import OPS
+
+    d = design or FROZEN
+    c_in, c_out = np.asarray(c_in, dtype=float), np.asarray(c_out, dtype=float)
+    cols = []
+    for op, (i, _) in zip(OPS, NB201_EDGES, strict=True):
+        c = c_in if i == 0 else c_out
+        cols.append(conv_gain(3, 1, d.relu) * c if op == "nor_conv_3x3" else np.where(c == c_out, 1.0, c))
+    return np.stack(cols, axis=1)
+
+
+def sed_natsss_nodes(channels: np.ndarray, design: SedDesign | None = None) -> np.ndarray:
+    """Per-node SED (n, 8) of NATS-SSS width configurations (n, 5).
+
+    The network has one cell per stage: (c0->c0), (c1->c2), (c3->c4). A macro design averages
+    the node entropies over the 3 cells; otherwise only the first (stem-width) cell counts."""
+    from narank.spaces.natsss import STAGES
+
+    ch = np.asarray(channels, dtype=float).reshape(-1, 5)
+    stages = STAGES if (design or FROZEN).macro else STAGES[:1]
+    return np.mean([propagate_edges(natsss_edge_gains(ch[:, a], ch[:, b], design))
+                    for a, b in stages], axis=0)
+
+
+# ----------------------------------------------------------------------------- NB101
 
 
 def _nb101_spec(cell: object) -> tuple[np.ndarray, tuple[str, ...]]:
-    """(matrix, ops) of an NB101 cell, or of anything the NB101 space's parser reads."""
+    """(matrix, ops) of an NB101 cell, or of anything the NB101 space's strict parser reads."""
     from narank.spaces import get_space
 
     parsed = get_space("nb101").parse(cell)
     return np.asarray(parsed.matrix, dtype=np.int64), parsed.ops
 
 
-def sed_nb101_nodes(cell: object, channels: int = 128) -> np.ndarray:
+def nb101_padded(
+    specs: Sequence[tuple[np.ndarray, Sequence[str]]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pad pruned NB101 specs to 7 vertices: (adjacency (n,7,7) bool, op codes (n,7), sizes (n,)).
+
+    Interior vertex i keeps index i, the output moves to index 6, padding vertices have no
+    edges. Op codes: 0 conv3x3, 1 conv1x1, 2 max-pool, 3 input/output/padding."""
+    n_max = NB101_MAX_VERTICES
+    adj = np.zeros((len(specs), n_max, n_max), dtype=bool)
+    ops = np.full((len(specs), n_max), 3, dtype=np.int64)
+    sizes = np.zeros(len(specs), dtype=np.int64)
+    code = {op: i for i, op in enumerate(NB101_OPS)}
+    for k, (m, names) in enumerate(specs):
+        m = np.asarray(m, dtype=bool)
+        n = m.shape[0]
+        pos = np.r_[np.arange(n - 1), n_max - 1]
+        adj[k][np.ix_(pos, pos)] = m
+        ops[k, 1:n - 1] = [code[o] for o in names[1:n - 1]]
+        sizes[k] = n
+    return adj, ops, sizes
+
+
+def nb101_channels(adj: np.ndarray, c_in: int, c_out: int, exact: bool = False) -> np.ndarray:
+    """Channels of every (padded) vertex, vectorized: the output width split evenly among its
+    feeders, other vertices the max of the vertices they feed.
+
+    `exact` is the official integer rule (`narank.spaces.nb101.vertex_channels`: +1 leftovers to
+    the lowest-numbered feeders), which depends on how the vertices are numbered; SED uses the
+    fractional split C_out / feeders so that isomorphic cells score the same."""
+    n, out = adj.shape[0], NB101_MAX_VERTICES - 1
+    feed = adj[:, 1:out, out]
+    nf = feed.sum(1)
+    ch = np.zeros((n, NB101_MAX_VERTICES))
+    ch[:, 0], ch[:, out] = c_in, c_out
+    if exact:
+        base, extra = np.divmod(c_out, np.maximum(nf, 1))
+        rank = np.cumsum(feed, axis=1) - 1
+        ch[:, 1:out] = np.where(feed, base[:, None] + (rank < extra[:, None]), 0)
+    else:
+        ch[:, 1:out] = np.where(feed, c_out / np.maximum(nf, 1)[:, None], 0)
+    for t in range(out - 1, 0, -1):
+        fed = np.where(adj[:, t, 1:out], ch[:, 1:out], 0).max(axis=1)
+        ch[:, t] = np.where(feed[:, t - 1], ch[:, t], np.maximum(ch[:, t], fed))
+    return ch
+
+
+def nb101_cell_entropies(adj: np.ndarray, ops: np.ndarray, c_in: int, c_out: int,
+                         design: SedDesign | None = None) -> np.ndarray:
+    """Per-vertex entropies (n, 7) of padded NB101 cells in a c_in -> c_out cell slot.
+
+    Interior vertex t: v_t = g(op_t, C_t) (sum of its predecessors' v + the 1x1-conv-BN-ReLU
+    projection of the input, gain C_in / 2, when input feeds it). Output: the feeders'
+    entropies concatenated (design.concat), each summed with the input->output projection
+    when that edge exists. Padding vertices get FLOOR."""
+    d = design or FROZEN
+    out = NB101_MAX_VERTICES - 1
+    n = adj.shape[0]
+    ch = nb101_channels(adj, c_in, c_out) if d.split else np.full((n, NB101_MAX_VERTICES), float(c_out))
+    proj = d.relu * c_in
+    v = np.zeros((n, NB101_MAX_VERTICES))
+    v[:, 0] = 1.0
+    for t in range(1, out):
+        inc = (adj[:, 1:t, t] * v[:, 1:t]).sum(1) + adj[:, 0, t] * proj
+        gain = np.select([ops[:, t] == 0, ops[:, t] == 1, ops[:, t] == 2],
+                         [conv_gain(3, 1, d.relu) * ch[:, t], conv_gain(1, 1, d.relu) * ch[:, t], MAX9_VAR],
+                         0.0)
+        v[:, t] = gain * inc
+    feed = adj[:, 1:out, out]
+    direct = adj[:, 0, out] * proj
+    inner = v[:, 1:out] + direct[:, None]
+    if d.concat == "entropy":
+        w = np.where(feed, ch[:, 1:out], 0.0)
+        total = w.sum(1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h_mix = (w * 0.5 * np.log(np.where(feed, inner, 1.0))).sum(1) / np.where(total > 0, total, 1)
+        h_out = np.where(feed.any(1), h_mix, _entropy(direct))
+    elif d.concat == "power":
+        nf = feed.sum(1)
+        mean = np.where(feed, v[:, 1:out], 0.0).sum(1) / np.maximum(nf, 1)
+        h_out = _entropy(mean + direct)
+    else:
+        raise ValueError(f"unknown concat rule {d.concat!r}")
+    h = _entropy(v)
+    h[:, out] = h_out
+    return h
+
+
+def sed_nb101_batch(specs: Sequence[tuple[np.ndarray, Sequence[str]]], channels: int | None = None,
+                    design: SedDesign | None = None) -> list[np.ndarray]:
+    """Per-vertex SED of many pruned NB101 specs (matrix, ops), vectorized; one array per cell
+    (input first, output last). `channels` fixes a single c -> c cell slot; otherwise the design
+    decides: the first cell (128 -> 128), or the mean over the network's 9 cells."""
+    d = design or FROZEN
+    adj, ops, sizes = nb101_padded(specs)
+    if channels is not None:
+        slots: Sequence[tuple[int, int]] = ((channels, channels),)
+    else:
+        slots = NB101_NETWORK if d.macro else NB101_NETWORK[:1]
+    h = np.mean([nb101_cell_entropies(adj, ops, a, b, d) for a, b in slots], axis=0)
+    return [np.r_[row[:n - 1], row[-1]] for row, n in zip(h, sizes, strict=True)]
+
+
+def sed_nb101_nodes(cell: object, channels: int | None = None, design: SedDesign | None = None) -> np.ndarray:
     """Per-vertex SED of one NB101 cell (input first, output last)."""
-    m, ops = _nb101_spec(cell)
-    n = m.shape[0]
-    op_gain = {
-        "conv3x3-bn-relu": conv_gain(3, channels),
-        "conv1x1-bn-relu": conv_gain(1, channels),
-        "maxpool3x3": MAX9_VAR,
-    }
-    proj = conv_gain(1, channels)  # the 1x1 conv-bn-relu projection of the cell input
-    v = np.zeros(n)
-    v[0] = 1.0
-    for t in range(1, n - 1):
-        incoming = sum(v[s] for s in range(1, t) if m[s, t]) + (proj if m[0, t] else 0.0)
-        v[t] = op_gain[ops[t]] * incoming
-    feeding = [t for t in range(1, n - 1) if m[t, n - 1]]
-    # Concatenation: each vertex fills an equal share of the output channels.
-    v[n - 1] = (np.mean(v[feeding]) if feeding else 0.0) + (proj if m[0, n - 1] else 0.0)
-    return _entropy(v)
+    return sed_nb101_batch([_nb101_spec(cell)], channels, design)[0]
 
 
-def sed_nb101(cells: Iterable[object], channels: int = 128) -> np.ndarray:
+def sed_nb101(cells: Iterable[object], channels: int | None = None,
+              design: SedDesign | None = None) -> np.ndarray:
     """Cell SED scores of NB101 cells (NB101Cell objects or (adjacency, ops) pairs)."""
-    return np.array([sed_nb101_nodes(c, channels)[-1] for c in cells])
+    specs = [_nb101_spec(c) for c in cells]
+    return np.array([nodes[-1] for nodes in sed_nb101_batch(specs, channels, design)])
+
+
+def nb101_specs_from_json(adjacency: Iterable[str], ops: Iterable[str]) -> list[tuple[np.ndarray, list[str]]]:
+    """(matrix, ops) specs from a table's JSON columns, through the strict NB101 parser."""
+    from narank.spaces import get_space
+
+    space = get_space("nb101")
+    out = []
+    for a, o in zip(adjacency, ops, strict=True):
+        cell = space.parse((json.loads(a), json.loads(o)))
+        out.append((np.asarray(cell.matrix), list(cell.ops)))
+    return out
+
+
+# ----------------------------------------------------------------------------- any space
 
 
 def sed_node_features(cell: object) -> np.ndarray:
