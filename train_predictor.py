@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """Train a NAR ranker: NAS-Bench-101 by default, with the project's default settings.
 
-Same options as `narank train --help` (the recipe is `narank.train.train_ranker`).
+Same options as `narank train --help` (the recipe is `narank.train.train_ranker`). The
+checkpoint goes to checkpoints/nb101-cifar10-n4236-s0.pt unless --out says otherwise; it is
+rewritten every --checkpoint-every epochs, so a killed run continues with --resume FILE.
 """
 
 import sys

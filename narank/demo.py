@@ -33,20 +33,24 @@ def rank_space(name: str, has_data: bool) -> None:
     took = time.time() - start
     order = np.argsort(-scores)[:5]
     print(f"{name}: scored all {len(cells)} cells in {took:.2f} s; "
-          f"{int((tiers == 1).sum())} predicted in tier 1")
+          f"{int((tiers == 1).sum())} predicted in tier 1 (rank score: higher = better predicted "
+          "accuracy, not an accuracy)")
     table = load_table(space) if has_data else None
     column = space.columns(ranker.dataset).evaluate
     if table is not None:
         truth = table.targets(column)
         rank_of = {i: r + 1 for r, i in enumerate(np.argsort(-truth))}
     for i in order:
-        line = f"  score {scores[i]:7.3f}  tier {tiers[i]}  {space.label(cells[i])}"
+        line = f"  rank score {scores[i]:7.3f}  tier {tiers[i]}  {space.label(cells[i])}"
         if table is not None:
             line += f"  test {truth[i]:.2f}% (true rank {rank_of[i]} of {len(cells)})"
         print(line)
 
 
 def main() -> int:
+    from narank.threads import set_threads
+
+    set_threads()  # 1 torch thread unless $NARANK_THREADS says otherwise (see narank/threads.py)
     shipped = available()
     if not shipped:
         print("no shipped rankers found in narank/checkpoints; run benchmarks/train_shipped.py")
@@ -67,12 +71,12 @@ def main() -> int:
         return 0
     _section("train a ranker on 156 NB201 CIFAR-10 cells and judge it on the other 15,469")
     code = cli(["train", "--space", "nb201", "--dataset", "cifar10", "--train-size", "156",
-                "--out", "runs/demo-nb201-cifar10-n156.pt"])
+                "--out", "checkpoints/demo-nb201-cifar10-n156.pt"])
     if code:
         return code
     _section("search NB201 CIFAR-100 with 100 queries (narank vs REA vs random, 1 seed)")
     return cli(["search", "--space", "nb201", "--dataset", "cifar100", "--budget", "100",
-                "--seeds", "1", "--methods", "narank,rea,random", "--plot", "runs/demo-search.png"])
+                "--seeds", "1", "--methods", "narank,rea,random", "--plot", "checkpoints/demo-search.png"])
 
 
 if __name__ == "__main__":

@@ -196,6 +196,72 @@ def to_batch(cells: Sequence, node_features: Sequence[str] = (), dataset: str = 
     )
 
 
+def dense_depths(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_depths` for a block of padded adjacency matrices (m, N, N): (depth, height), each (m, N)."""
+    m, n, _ = adj.shape
+    depth = np.zeros((m, n), dtype=np.int64)
+    height = np.zeros((m, n), dtype=np.int64)
+    for d in range(1, n):
+        depth[:, d] = np.max(np.where(adj[:, :d, d], depth[:, :d] + 1, 0), axis=1)
+    for s in range(n - 2, -1, -1):
+        height[:, s] = np.max(np.where(adj[:, s, s + 1:], height[:, s + 1:] + 1, 0), axis=1)
+    return np.minimum(depth, MAX_DEPTH), np.minimum(height, MAX_DEPTH)
+
+
+def dense_supported(space, node_features: Sequence[str]) -> bool:
+    """True when `dense_batch` can build this space's graphs with these features."""
+    space = get_space(space)
+    return (space.dense_count() is not None and not space.node_value_width
+            and all(n in _DENSE_FEATURES for n in check_node_features(node_features)))
+
+
+def dense_batch(space, dense, node_features: Sequence[str] = ()) -> Batch:
+    """One PyG `Batch` from `DenseCells` (vectorized), equal to `to_batch` over the same cells."""
+    space = get_space(space)
+    names = check_node_features(node_features)
+    if not dense_supported(space, names):
+        raise NarankError(f"no bulk graph path for {space.name} with node features {list(names)}")
+    labels, adj = dense.labels, dense.adj
+    m, n = labels.shape
+    valid = labels >= 0
+    type_of = np.array([NODE_TYPES.index(label) for label in space.node_labels])
+    depth, height = dense_depths(adj)
+    width = len(NODE_TYPES) + 2 * (MAX_DEPTH + 1)
+    x = np.zeros((m, n, width + extra_width(names)), dtype=np.float32)
+    cell_i, node_i = np.nonzero(valid)
+    x[cell_i, node_i, type_of[labels[cell_i, node_i]]] = 1.0
+    x[cell_i, node_i, len(NODE_TYPES) + depth[cell_i, node_i]] = 1.0
+    x[cell_i, node_i, len(NODE_TYPES) + MAX_DEPTH + 1 + height[cell_i, node_i]] = 1.0
+    col = width
+    for name in names:
+        x[:, :, col] = _DENSE_FEATURES[name](dense)
+        col += 1
+    sizes = valid.sum(axis=1)
+    node_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    # forward edges per cell in np.nonzero(matrix) order; each graph: forward block, then backward
+    e_cell, e_src, e_dst = np.nonzero(adj & valid[:, :, None] & valid[:, None, :])
+    counts = np.bincount(e_cell, minlength=m)
+    edge_start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(len(e_cell)) - edge_start[e_cell]
+    fwd_pos = 2 * edge_start[e_cell] + rank
+    bwd_pos = fwd_pos + counts[e_cell]
+    src, dst = e_src + node_start[e_cell], e_dst + node_start[e_cell]
+    edge_index = np.empty((2, 2 * len(e_cell)), dtype=np.int64)
+    edge_index[:, fwd_pos] = src, dst
+    edge_index[:, bwd_pos] = dst, src
+    edge_attr = np.zeros((2 * len(e_cell), 2), dtype=np.float32)
+    edge_attr[fwd_pos, 0] = 1.0
+    edge_attr[bwd_pos, 1] = 1.0
+    sizes_t = torch.as_tensor(sizes)
+    return Batch(
+        x=torch.from_numpy(x[valid]),
+        edge_index=torch.from_numpy(edge_index),
+        edge_attr=torch.from_numpy(edge_attr),
+        batch=torch.repeat_interleave(torch.arange(m), sizes_t),
+        ptr=torch.cat([torch.zeros(1, dtype=torch.long), sizes_t.cumsum(0)]),
+    )
+
+
 # Per-node cost features: log-scaled totals over the whole network, 0 for input/output.
 
 
@@ -209,6 +275,13 @@ def flops_feature(cell, dataset: str) -> np.ndarray:
 def params_feature(cell, dataset: str) -> np.ndarray:
     """log1p of each node's parameters (millions, x10) over the whole network."""
     return np.log1p(10.0 * space_of(cell).node_costs(cell, dataset)[1])[:, None]
+
+
+# Bulk forms of the features above, over `DenseCells` (padding rows come out 0 and are dropped).
+_DENSE_FEATURES: dict[str, Callable[[Any], np.ndarray]] = {
+    "flops": lambda dense: np.log1p(dense.node_flops_M),
+    "params": lambda dense: np.log1p(10.0 * dense.node_params_M),
+}
 
 
 def _load_optional_features() -> None:

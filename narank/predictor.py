@@ -24,7 +24,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 import narank
-from narank.checkpoint import load_checkpoint, save_checkpoint
+from narank.checkpoint import check_output_path, load_checkpoint, save_checkpoint
 from narank.errors import CheckpointError, InvalidCellError, NarankError
 from narank.graphs import check_node_features, graph_key, node_dim, to_batch, to_graphs
 from narank.metrics import ranking_metrics
@@ -214,13 +214,16 @@ class Ranker(BaseEstimator):
     # ---------------------------------------------------------------- training
 
     def fit(self, cells: Iterable, y: Sequence[float], *, checkpoint: str | os.PathLike | None = None,
-            checkpoint_every: int = 0, resume: bool = False) -> Ranker:
+            checkpoint_every: int = 0, resume: bool = False,
+            manifest_extra: dict[str, Any] | None = None) -> Ranker:
         """Cut tiers from `y` (accuracies) and train; returns self.
 
         Starts from fresh weights seeded by `random_state`, unless `warm_start` (continue the
-        current weights) or `resume` (continue a loaded checkpoint's training state, optimiser
-        included, up to `epochs`). With `checkpoint`, a resumable checkpoint is written every
-        `checkpoint_every` epochs (0: only at the end).
+        current weights) or `resume` (continue a loaded checkpoint's training state, optimiser,
+        random generators and learning-rate schedule included, up to `epochs`: the result equals
+        an uninterrupted run's). With `checkpoint`, a resumable checkpoint is written atomically
+        every `checkpoint_every` epochs (0: only at the end); the path is checked before training
+        starts. `manifest_extra` entries are added to the manifest (also of those checkpoints).
         """
         space, dataset, features, config = self._validate()
         cells = self._cells(cells)
@@ -234,6 +237,8 @@ class Ranker(BaseEstimator):
                               f"tiers, got {len(acc)}")
         if not _is_int(checkpoint_every) or checkpoint_every < 0:
             raise NarankError(f"checkpoint_every must be an integer >= 0, got {checkpoint_every!r}")
+        if checkpoint is not None:
+            check_output_path(checkpoint, "checkpoint")
         settings = self._settings(space, len(cells))
         fitted = hasattr(self, "model_")
         keep_weights = resume or (self.warm_start and fitted)
@@ -265,6 +270,7 @@ class Ranker(BaseEstimator):
         self.model_ = model
         self.tier_edges_ = edges
         self.manifest_ = self._describe(space, dataset, features, edges, settings, train_ids)
+        self.manifest_.update(manifest_extra or {})
         self._train_state = state
 
         def save_every(epoch: int, train_state: dict[str, Any]) -> None:

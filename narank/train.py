@@ -64,14 +64,22 @@ def make_optimizer(model: NARanker, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int,
-                   start_epoch: int = 0):
-    """Linear warm-up over 5% of the steps, then cosine decay to zero at `cfg.epochs`.
+def warmup_steps(cfg: TrainConfig, steps_per_epoch: int) -> int:
+    """Steps of linear warm-up: 5% of the run's planned steps (at least 1)."""
+    return max(1, cfg.epochs * steps_per_epoch // 20)
 
-    A function of the step count only, so a resumed run with more epochs stretches the decay.
+
+def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int,
+                   start_epoch: int = 0, warm: int | None = None):
+    """Linear warm-up over `warm` steps (default 5% of the run), then cosine decay to zero at `cfg.epochs`.
+
+    A function of the step count only. A resumed run keeps the warm-up length of the run it
+    continues (passed as `warm`), so resuming to a larger `epochs` never repeats the warm-up: it
+    continues on the cosine curve stretched to end at the new total, i.e. from the step it
+    reached it uses the learning rate a run planned for the new total would use there.
     """
     total = max(1, cfg.epochs * steps_per_epoch)
-    warm = max(1, total // 20)
+    warm = warmup_steps(cfg, steps_per_epoch) if warm is None else max(1, int(warm))
 
     def factor(step: int) -> float:
         if step < warm:
@@ -106,6 +114,7 @@ def _fit(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tiers: np
     steps = (n + batch_size - 1) // batch_size
     opt = make_optimizer(model, cfg)
     start = 0
+    warm = warmup_steps(cfg, steps)
     gen = torch.Generator().manual_seed(cfg.seed)
     if state is not None:
         opt.load_state_dict(state["optimizer"])
@@ -113,9 +122,10 @@ def _fit(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tiers: np
         if "torch_rng" in state:  # dropout's RNG; checkpoints before 0.2 did not keep it
             torch.set_rng_state(state["torch_rng"])
         start = int(state["epoch"])
+        warm = int(state.get("warmup_steps", warm))  # states before 0.2 did not keep it
     else:
         torch.manual_seed(cfg.seed)
-    sched = make_scheduler(opt, cfg, steps, start)
+    sched = make_scheduler(opt, cfg, steps, start, warm)
     model.train()
     bar = tqdm(range(start, cfg.epochs), desc="train", disable=not progress, leave=False,
                initial=start, total=cfg.epochs)
@@ -138,49 +148,80 @@ def _fit(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tiers: np
             last = {"loss": loss.item(), "ce": ce.item(), "rank": rank.item()}
         bar.set_postfix(loss=f"{last.get('loss', float('nan')):.3f}")
         if on_epoch is not None:
-            on_epoch(epoch + 1, _state(opt, gen, epoch + 1, last))
+            on_epoch(epoch + 1, _state(opt, gen, epoch + 1, last, warm))
     model.eval()
-    return _state(opt, gen, max(start, cfg.epochs), last)
+    return _state(opt, gen, max(start, cfg.epochs), last, warm)
 
 
 def _state(opt: torch.optim.Optimizer, gen: torch.Generator, epoch: int,
-           last: dict[str, float]) -> dict[str, Any]:
+           last: dict[str, float], warm: int) -> dict[str, Any]:
     return {"optimizer": opt.state_dict(), "generator": gen.get_state(),
-            "torch_rng": torch.get_rng_state(), "epoch": epoch, "last_loss": dict(last)}
+            "torch_rng": torch.get_rng_state(), "epoch": epoch, "last_loss": dict(last),
+            "warmup_steps": warm}
 
 
 # ------------------------------------------------------------------ the whole recipe
 
 
-def train_ranker(space: str | SearchSpace = "nb101", dataset: str | None = None,
+DEFAULT_CHECKPOINT_EVERY = 10
+
+
+def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None = None,
                  train_size: int | None = None, seed: int = 0, target: str = "valid",
                  data: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
                  resume: str | os.PathLike | None = None,
+                 checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
                  **ranker_params: Any) -> tuple[Ranker, dict[str, Any]]:
     """Train a ranker on a seeded split of a benchmark table, judge it on the rest, save it.
 
     `train_size` defaults to the space's `default_train_size`; `seed` seeds the split and
     (unless `random_state` is given) training; `ranker_params` are `Ranker` parameters, unset
     ones take the project defaults. `out` (may contain {space}, {dataset}, {n_train}, {seed})
-    is where the checkpoint goes; None saves nothing. `resume` continues a checkpoint's
-    training with its own settings up to `epochs` (the only parameter it accepts, with verbose).
+    is where the checkpoint goes; None saves nothing (when resuming: `resume` itself). While
+    training, a resumable checkpoint is written to `out` every `checkpoint_every` epochs
+    (0: only at the end), atomically, so a killed run continues with `resume=out`.
+    `resume` continues a checkpoint's training with its own settings up to `epochs` (the only
+    parameter it accepts, with verbose); the result is the one an uninterrupted run would give;
+    `space=None` (and `dataset=None`) then take the checkpoint's. Every argument and the output
+    path are checked before the table is read or a model built.
     Returns (ranker, summary of held-out metrics).
     """
+    from narank.benchmarks import require_table_file
+    from narank.checkpoint import check_output_path
     from narank.evaluate import evaluate_ranker
     from narank.predictor import Ranker
-    from narank.training_data import labelled, split
+    from narank.training_data import check_train_size, labelled, split
 
-    space = get_space(space)
-    dataset = space.dataset(dataset)
-    table = space.table(data)
-    cols = space.columns(dataset, target)
-    cells, acc, ids = labelled(table, cols.train)
-    start = time.time()
+    ranker = None
     if resume is not None:
         ranker = Ranker.load(resume)
+        space = ranker.space if space is None else space
+        dataset = ranker.dataset if dataset is None else dataset
+    space = get_space(space if space is not None else "nb101")
+    dataset = space.dataset(dataset)
+    cols = space.columns(dataset, target)
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 0:
+        raise NarankError(f"checkpoint_every must be an integer >= 0 (0 = only at the end), "
+                          f"got {checkpoint_every!r}")
+    if train_size is not None:
+        check_train_size(train_size)
+    if resume is not None and out is None:
+        out = resume
+    if out is not None:
+        out_fields = dict(space=space.name, dataset=dataset, seed=seed,
+                          n_train=train_size if train_size is not None else space.default_train_size)
+        try:
+            check_output_path(str(out).format(**out_fields), "checkpoint")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise NarankError(f"output path {out}: bad placeholder ({exc}); use {{space}}, {{dataset}}, "
+                              "{n_train} or {seed}") from None
+    if resume is None:
+        Ranker(space=space.name, dataset=dataset, **ranker_params)._validate()
+    require_table_file(space, data)
+    if ranker is not None:
         if ranker.space != space.name or ranker.dataset != dataset:
-            raise NarankError(f"{resume} is a {ranker.space}/{ranker.dataset} ranker, "
-                              f"not {space.name}/{dataset}")
+            raise NarankError(f"{resume} is a {ranker.space}/{ranker.dataset} ranker, not {space.name}/"
+                              f"{dataset}; pass --space {ranker.space} --dataset {ranker.dataset}")
         if ranker.trained_epochs is None:
             raise NarankError(f"{resume} has no training state to resume (shipped checkpoints "
                               "are saved without it); train a new ranker instead")
@@ -189,24 +230,45 @@ def train_ranker(space: str | SearchSpace = "nb101", dataset: str | None = None,
             raise NarankError(f"resuming continues {resume}'s own settings; only epochs can change, "
                               f"got {', '.join(other)}")
         ranker.set_params(**ranker_params)
+        seed = int(ranker.manifest.get("split_seed", seed))
+        target = str(ranker.manifest.get("target", target))
+        cols = space.columns(dataset, target)
+    table = space.table(data)
+    cells, acc, ids = labelled(table, cols.train)
+    start = time.time()
+    if ranker is not None:
+        path = _out_path(out, space, dataset, len(ranker.manifest["train_ids"]), seed)
         position = {cid: i for i, cid in enumerate(ids)}
         train_pos = [position[c] for c in ranker.manifest["train_ids"] if c in position]
-        ranker.fit([cells[i] for i in train_pos], acc[train_pos], resume=True)
+        ranker.fit([cells[i] for i in train_pos], acc[train_pos], resume=True, checkpoint=path,
+                   checkpoint_every=checkpoint_every,
+                   manifest_extra={"split_seed": seed, "target": target})
     else:
         size = train_size if train_size is not None else space.default_train_size
         train_pos, _ = split(len(cells), size, seed)
         ranker_params.setdefault("random_state", seed)
         ranker = Ranker(space=space.name, dataset=dataset, **ranker_params)
-        ranker.fit([cells[i] for i in train_pos], acc[train_pos])
+        path = _out_path(out, space, dataset, len(train_pos), seed)
+        ranker.fit([cells[i] for i in train_pos], acc[train_pos], checkpoint=path,
+                   checkpoint_every=checkpoint_every, manifest_extra={"split_seed": seed, "target": target})
     fit_seconds = round(time.time() - start, 2)
     metrics = evaluate_ranker(ranker, table, target)
     n_train = len(ranker.manifest["train_ids"])
     ranker.manifest.update({"metrics": metrics, "target": target, "fit_seconds": fit_seconds})
-    path = None
-    if out is not None:
-        path = Path(str(out).format(space=space.name, dataset=dataset, n_train=n_train, seed=seed))
+    if path is not None:
         ranker.save(path)
     summary = {"checkpoint": None if path is None else str(path), "space": space.name,
                "dataset": dataset, "n_train": n_train, "fit_seconds": fit_seconds,
                "epochs": ranker.manifest["train_config"]["epochs"], **metrics}
     return ranker, summary
+
+
+def _out_path(out: str | os.PathLike | None, space: SearchSpace, dataset: str, n_train: int,
+              seed: int) -> Path | None:
+    """`out` with its placeholders filled, checked to be a writable file path."""
+    from narank.checkpoint import check_output_path
+
+    if out is None:
+        return None
+    return check_output_path(str(out).format(space=space.name, dataset=dataset, n_train=n_train, seed=seed),
+                             "checkpoint")

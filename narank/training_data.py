@@ -31,8 +31,9 @@ DEFAULT_WEIGHT_DECAY = 1e-4
 SMALL_TRAIN = 1000
 SMALL = (300, 128)
 LARGE = (150, 256)
-# Checkpoint path of `narank train` when --out is not given (train_ranker fills the placeholders).
-DEFAULT_OUT = "runs/{space}-{dataset}-n{n_train}-s{seed}.pt"
+# Checkpoint path of `narank train` / train_predictor.py when --out is not given (train_ranker fills
+# the placeholders): the top-level checkpoints/ folder of the working directory (see checkpoints/README.md).
+DEFAULT_OUT = "checkpoints/{space}-{dataset}-n{n_train}-s{seed}.pt"
 
 
 def default_epochs_batch(n_train: int) -> tuple[int, int]:
@@ -48,6 +49,14 @@ def describe_defaults() -> dict[str, str]:
             "batch_size": f"{SMALL[1]} up to {SMALL_TRAIN:,} training cells, {LARGE[1]} above",
             "lam": "the space's NAR weight, " + ", ".join(
                 f"{s} {get_space(s).nar_lambda:g}" for s in space_names())}
+
+
+def check_train_size(train_size: int) -> int:
+    """Refuse an impossible training-set size before any data is read (the table bounds it later)."""
+    if isinstance(train_size, bool) or not isinstance(train_size, int | np.integer) or train_size < 2:
+        raise NarankError(f"train size must be an integer >= 2 (labelled training cells), got "
+                          f"{train_size!r}; leave it unset for the space's default")
+    return int(train_size)
 
 
 def split(n: int, train_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -105,7 +105,9 @@ def test_describe_file_bad_line(capsys, tmp_path):
     assert main(["describe", "--space", "nb201", "--file", str(path), "--json"]) == 2
     captured = capsys.readouterr()
     assert f"{path}:2: not valid JSON" in captured.err
-    assert len(captured.err.strip().splitlines()) == 1
+    # one line per bad line, then the command's one-line error; the good line is still answered
+    assert len(captured.err.strip().splitlines()) == 2 and "narank describe: error: 1 of 2" in captured.err
+    assert json.loads(captured.out)["arch_str"] == BEST
 
 
 def test_describe_nb101(capsys):
@@ -153,7 +155,10 @@ def test_convert_nb101_tfrecord(capsys, tmp_path):
         + struct.pack("<I", masked_crc32c(data))
     )
     out = tmp_path / "out" / "nb101_official.csv"
-    assert main(["convert", "--space", "nb101", "--tfrecord", str(src), "--out", str(out)]) == 0
+    assert main(["convert", "--space", "nb101", "--tfrecord", str(src), "--out", str(out)]) == 2
+    assert "incomplete NB101 file" in capsys.readouterr().err and not out.exists()  # 1 cell, 1 run
+    assert main(["convert", "--space", "nb101", "--tfrecord", str(src), "--out", str(out),
+                 "--allow-partial"]) == 0
     assert "wrote 1 nb101 cells" in capsys.readouterr().out
     assert out.read_text().startswith("hash,adjacency,ops,cifar10_valid_acc")
     assert main(["convert", "--space", "nb101", "--pth", str(src)]) == 2

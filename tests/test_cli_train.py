@@ -83,7 +83,7 @@ def test_library_train_ranker_matches_the_cli_defaults(nb201_csv, tmp_path, monk
     monkeypatch.chdir(tmp_path)
     assert main(["train", "--space", "nb201", "--train-size", "30", "--seed", "2", "--data", str(nb201_csv),
                  *TINY]) == 0
-    assert (tmp_path / "runs" / "nb201-cifar10-n30-s2.pt").is_file()
+    assert (tmp_path / "checkpoints" / "nb201-cifar10-n30-s2.pt").is_file()
 
 
 def test_default_settings_reproduce_the_shipped_checkpoints():

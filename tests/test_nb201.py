@@ -172,3 +172,9 @@ def test_parse_cell_and_ids():
         parse_cell("nb201", 3.5)
     with pytest.raises(InvalidCellError, match="not a narank cell"):
         space_of("x")
+
+
+def test_cifar10_valid_is_refused_with_the_reason():
+    with pytest.raises(NarankError, match="already searches and trains on the cifar10-valid"):
+        nb201.dataset_name("cifar10-valid")
+    assert nb201.dataset_name("ImageNet16-120") == "imagenet16_120"

@@ -88,8 +88,8 @@ def test_nan_and_inf_are_flagged_not_raised():
 def test_cache_round_trip(tmp_path, monkeypatch):
     cells = list(all_cells()[:3])
     first = compute_scores("lr", cells, cache_root=tmp_path, progress=False, **TINY_LR)
-    files = list((tmp_path / "proxies").glob("lr_nb201_*.json"))
-    assert len(files) == 1 and len(json.loads(files[0].read_text())["values"]) == 3
+    folders = list((tmp_path / "store" / "nb201" / "lr").iterdir())
+    assert len(folders) == 1 and len(cache_mod.ResultStore(folders[0])) == 3
 
     def fail(*_args, **_kwargs):
         raise AssertionError("cache miss")
@@ -105,8 +105,8 @@ def test_cache_corrupt_file_gives_clear_error(tmp_path):
     from narank.errors import DataFileError
 
     compute_scores("lr", list(all_cells()[:1]), cache_root=tmp_path, progress=False, **TINY_LR)
-    path = next((tmp_path / "proxies").glob("*.json"))
-    path.write_text("{not json")
+    path = next((tmp_path / "store").rglob("part-*.parquet"))
+    path.write_bytes(b"not parquet")
     with pytest.raises(DataFileError, match="delete the file"):
         compute_scores("lr", list(all_cells()[:1]), cache_root=tmp_path, **TINY_LR)
 

@@ -55,6 +55,14 @@ def _check_numeric(df: pd.DataFrame, path: Path, columns: Iterable[str], require
             raise DataFileError(
                 f"{path}: line {i + 2}, column {col!r}: {raw.iloc[i]!r} is not a number; {_FIX}"
             )
+        infinite = np.isinf(values.to_numpy(dtype=np.float64, na_value=np.nan))
+        if infinite.any():
+            i = int(np.flatnonzero(infinite)[0])
+            raise DataFileError(
+                f"{path}: line {i + 2}, column {col!r}: '{raw.iloc[i]}' is not a finite number "
+                f"(a row with it would be dropped from training and evaluation); leave the cell "
+                f"empty if the value is unknown, or {_FIX}"
+            )
         if col in required and values.isna().any():
             i = int(np.flatnonzero(values.isna().to_numpy())[0])
             raise DataFileError(

@@ -97,8 +97,25 @@ class BenchmarkTable:
     def cells(self) -> list:
         """Cell objects of all rows, in table order (cached)."""
         if self._cells is None:
-            self._cells = self.space.table_cells(self.metrics)
+            try:
+                self._cells = self.space.table_cells(self.metrics)
+            except (NarankError, ValueError, TypeError) as exc:
+                raise self._bad_row(exc) from None
         return self._cells
+
+    def _bad_row(self, exc: Exception) -> NarankError:
+        """A DataFileError naming the file, line and reason of the first row that is not a cell."""
+        from narank.errors import DataFileError
+
+        for pos in range(len(self.metrics)):
+            try:
+                self.space.table_cells(self.metrics.iloc[pos:pos + 1])
+            except (NarankError, ValueError, TypeError) as row_exc:
+                where = f"{self.source}: line {pos + 2}" if self.source else f"row {pos}"
+                return DataFileError(f"{where} (id {self.metrics.index[pos]}): not a valid {self.space.name} "
+                                     f"cell ({row_exc}); re-download the file, or re-create it with "
+                                     "`narank convert`")
+        return DataFileError(f"{self.source or 'table'}: cells cannot be built ({exc})")
 
     def _column(self, column: str) -> pd.Series:
         if column not in self.metrics.columns:

@@ -26,6 +26,9 @@ from narank.errors import DataFileError
 _MASK_DELTA = 0xA282EAD8
 _FIX = "the file is corrupt or truncated: download it again"
 MAX_RECORD_BYTES = 1 << 30
+#: runs per cell and epoch budget in the official files, and cells of the official 108-epoch file
+RUNS_PER_CELL = 3
+OFFICIAL_CELLS = 423_624
 
 
 @lru_cache(maxsize=1)
@@ -222,6 +225,23 @@ def read_nb101_tfrecord(path: str | os.PathLike, verify: bool = True) -> pd.Data
         row["params_M"] = rec["trainable_parameters"] / 1e6
         row["train_time_s"] = final[:, 2].mean()
         row["n_runs"] = len(runs.get((h, 108), []))
+        row["min_runs"] = min(len(runs.get((h, e), [])) for e in epochs)
         row["official_vertex_order"] = True
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def completeness_problems(frame: pd.DataFrame, expected_cells: int = OFFICIAL_CELLS) -> list[str]:
+    """What makes a converted tfrecord incomplete: missing runs of a cell, or missing cells.
+
+    A file cut exactly at a record boundary passes every CRC; only these counts show that it is
+    partial. `frame` is `read_nb101_tfrecord`'s output. Empty list: complete.
+    """
+    problems = []
+    short = frame[frame["min_runs"] < RUNS_PER_CELL] if "min_runs" in frame else frame.iloc[:0]
+    if len(short):
+        problems.append(f"{len(short):,} cell(s) have fewer than {RUNS_PER_CELL} runs per epoch budget "
+                        f"(e.g. {short['hash'].iloc[0]})")
+    if len(frame) != expected_cells:
+        problems.append(f"{len(frame):,} cells instead of the official {expected_cells:,}")
+    return problems

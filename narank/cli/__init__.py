@@ -1,4 +1,13 @@
-"""The `narank` command: one module per subcommand, each with `add_parser` and `run`."""
+"""narank ranks neural architectures before training them.
+
+A graph ranker (NAR) predicts the quality tier (1 = best) and a rank score of cells of
+NAS-Bench-101, NAS-Bench-201 and the NATS-Bench size space; its tier statistics drive a
+search that finds top cells with few accuracy lookups. Shipped rankers work without any data
+(`narank sample`, `narank describe`); training, evaluation and search need a benchmark table
+(see data/README.md). Bad input ends with one line `narank <command>: error: ...` and exit 2.
+"""
+
+# Code layout: one module per subcommand in narank/cli/, each with `add_parser` and `run`.
 
 from __future__ import annotations
 
@@ -8,11 +17,13 @@ import sys
 
 from narank.errors import NarankError
 
-COMMANDS = ("describe", "enumerate", "convert", "train", "evaluate", "search", "sample", "proxies")
+COMMANDS = ("describe", "enumerate", "convert", "train", "evaluate", "search", "sample", "proxies", "rank",
+            "oneshot")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="narank", description=__doc__)
+    parser = argparse.ArgumentParser(prog="narank", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         try:

@@ -12,11 +12,16 @@ from narank.errors import NarankError
 from narank.spaces import space_names
 
 HELP = "describe cells: id, canonical form, params/FLOPs and benchmark accuracy"
+DESCRIPTION = (
+    HELP + ". Works without data (accuracies are added when the space's table is found). With "
+    "--file, every line is answered in order; each bad line is reported on stderr as FILE:LINE: "
+    "reason, and the exit code is 2 if any line was bad."
+)
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the `describe` subcommand."""
-    p = subparsers.add_parser("describe", help=HELP, description=HELP)
+    p = subparsers.add_parser("describe", help=HELP, description=DESCRIPTION)
     p.add_argument("--space", required=True, help=f"search space: {', '.join(space_names())}")
     p.add_argument("--arch", help="arch string: NB201 '|op~0|+...', NATS-SSS '8:16:24:32:40'")
     p.add_argument("--index", type=int, help="official index (NB201, NATS-SSS)")
@@ -54,15 +59,35 @@ def _single_input(args: argparse.Namespace) -> Any:
     return args.arch if args.arch is not None else args.index
 
 
-def _read_lines(path: str) -> Iterator[tuple[int, str]]:
+def _read_lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw bytes) of every line of a file, or of stdin for '-'.
+
+    Bytes, not text: a line that is not UTF-8 is one bad line, not the end of the file.
+    """
     if path == "-":
-        yield from enumerate(sys.stdin, start=1)
+        buffer = getattr(sys.stdin, "buffer", None)  # a replaced sys.stdin may be text only
+        lines = buffer if buffer is not None else (line.encode("utf-8", "surrogateescape")
+                                                   for line in sys.stdin)
+        yield from enumerate(lines, start=1)
         return
     try:
-        with open(path, encoding="utf-8") as f:
-            yield from enumerate(f, start=1)
+        f = open(path, "rb")  # noqa: SIM115 - closed below; errors while opening are the user's
     except OSError as exc:
-        raise NarankError(f"{path}: cannot read ({exc.strerror})") from exc
+        raise NarankError(f"{path}: cannot read ({exc.strerror}); check the --file path") from exc
+    with f:
+        yield from enumerate(f, start=1)
+
+
+def _line_item(raw: bytes) -> Any:
+    """The JSON value of one input line, or NarankError saying why it is not one."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NarankError(f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NarankError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
 
 
 def _summary(info: dict[str, Any]) -> str:
@@ -90,15 +115,22 @@ def run(args: argparse.Namespace) -> int:
         info = describer.describe(describer.parse(obj))
         out.write((json.dumps(info) if args.json else _summary(info)) + "\n")
         return 0
-    for lineno, line in _read_lines(args.file):
-        if not line.strip():
+    name = "<stdin>" if args.file == "-" else args.file
+    bad = total = 0
+    for lineno, raw in _read_lines(args.file):
+        if not raw.strip():
             continue
+        total += 1
         try:
-            item = json.loads(line)
-            info = describer.describe(describer.parse(item))
-        except json.JSONDecodeError as exc:
-            raise NarankError(f"{args.file}:{lineno}: not valid JSON ({exc.msg})") from exc
-        except NarankError as exc:
-            raise NarankError(f"{args.file}:{lineno}: {exc}") from exc
+            info = describer.describe(describer.parse(_line_item(raw)))
+        except (NarankError, ValueError, TypeError, KeyError) as exc:
+            bad += 1
+            out.flush()
+            print(f"{name}:{lineno}: {exc}", file=sys.stderr, flush=True)
+            continue
         out.write((json.dumps(info) if args.json else _one_line(info)) + "\n")
+    if bad:
+        out.flush()
+        raise NarankError(f"{bad} of {total} lines of {name} could not be described (listed above as "
+                          f"{name}:LINE); the other {total - bad} are answered in order")
     return 0

@@ -20,9 +20,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "channel configurations. "
         "Without --count or --out, prints one id per line.",
     )
-    parser.add_argument("--space", choices=space_names(), default="nb101", help="search space")
+    parser.add_argument("--space", choices=space_names(), default="nb101",
+                        help="search space (default nb101)")
     parser.add_argument("--count", action="store_true", help="print only the number of cells")
-    parser.add_argument("--out", type=Path, help="write one id per line to this file")
+    parser.add_argument("--out", type=Path, help="write one id per line to this file (default: print them)")
     parser.add_argument(
         "--cache-dir",
         type=Path,
@@ -42,7 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def _write(path: Path, ids: list[str]) -> None:
     """Write one id per line, or raise a DataFileError naming the path."""
     try:
-        path.write_text("\n".join(ids) + "\n", encoding="utf-8")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text("\n".join(ids) + "\n", encoding="utf-8")
+        tmp.replace(path)  # atomic: no half-written list
     except OSError as exc:
         raise DataFileError(f"{path}: cannot write ({exc}); choose a writable --out path") from exc
     print(f"wrote {len(ids)} ids to {path}", file=sys.stderr)
@@ -51,6 +55,10 @@ def _write(path: Path, ids: list[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the count, write the ids to --out, or print the ids."""
     space = get_space(args.space)
+    if args.out is not None:
+        from narank.checkpoint import check_output_path
+
+        check_output_path(args.out, "id list")  # before a first NB101 enumeration (minutes)
     if args.count and args.out is None and space.enumerate() is not None:
         print(len(space.enumerate()))
         return 0

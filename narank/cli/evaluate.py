@@ -8,23 +8,62 @@ from __future__ import annotations
 import argparse
 import json
 
+from narank.threads import add_threads_argument
+
+HELP = "ranking metrics of a ranker on the cells it never saw"
+DESCRIPTION = (
+    "Judge a trained ranker (a checkpoint file or a shipped name) on every cell of its space's "
+    "benchmark table that it was not trained on: Kendall tau, Spearman rho, tier accuracy and "
+    "precision at the top 1% / 5% of the true ranking. Needs the space's table (see "
+    "data/README.md)."
+)
+
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("evaluate", help="ranking metrics of a ranker on the cells it never saw")
+    p = sub.add_parser("evaluate", help=HELP, description=DESCRIPTION)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", help="a checkpoint file written by `narank train`")
-    src.add_argument("--pretrained", help="a shipped ranker name, e.g. nb201-cifar100")
-    p.add_argument("--space", help="check that the ranker is for this space")
-    p.add_argument("--dataset", help="check that the ranker is for this dataset")
+    src.add_argument("--pretrained", help="a shipped ranker name: " + _shipped_names())
+    p.add_argument("--space", help="check that the ranker is for this space (default: the ranker's)")
+    p.add_argument("--dataset", help="check that the ranker is for this dataset (default: the ranker's)")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA, ./data)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    add_threads_argument(p)
     p.set_defaults(func=run)
 
 
+def _shipped() -> dict[str, dict]:
+    """The shipped rankers' manifest (read directly: narank.pretrained imports torch)."""
+    from pathlib import Path
+
+    import narank
+
+    manifest = Path(narank.__file__).parent / "checkpoints" / "manifest.json"
+    return json.loads(manifest.read_text()) if manifest.is_file() else {}
+
+
+def _shipped_names() -> str:
+    return ", ".join(sorted(_shipped())) or "none shipped"
+
+
 def run(args: argparse.Namespace) -> int:
+    from narank.benchmarks import require_table_file
+    from narank.errors import CheckpointError
+
+    space = args.space
+    if args.pretrained is not None:
+        shipped = _shipped()
+        if args.pretrained not in shipped:
+            raise CheckpointError(f"no pretrained ranker named {args.pretrained!r}; available: "
+                                  f"{', '.join(sorted(shipped)) or 'none'}")
+        space = space or shipped[args.pretrained]["space"]
+    if space is not None:
+        require_table_file(space, args.data)  # before any model loads: errors in a second
     from narank.cli.train import format_metrics
     from narank.evaluate import evaluate_saved
+    from narank.threads import set_threads
 
+    set_threads(args.threads)
     _, out = evaluate_saved(args.checkpoint, args.pretrained, args.space, args.dataset, args.data)
     if args.json:
         print(json.dumps(out))

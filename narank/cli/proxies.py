@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from narank.spaces import space_names
+from narank.threads import add_threads_argument
 
 HELP = "score cells with a zero-cost proxy (sed, ntk, lr); rank correlation when data is present"
 
@@ -20,11 +21,14 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--dataset", help="dataset of the space (default: its first, cifar10)")
     p.add_argument("--limit", type=int, help="score a seeded random sample of N cells")
     p.add_argument("--seed", type=int, default=0, help="seed of the sample and the proxy inits")
-    p.add_argument("--workers", type=int, default=1, help="parallel worker processes (joblib)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes on this machine (a Dask LocalCluster); 1 = in this process")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler to use, e.g. tcp://host:8786")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA)")
     p.add_argument("--out", help="write a CSV with the canonical id and score of each cell")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_threads_argument(p)
     p.set_defaults(func=run)
 
 
@@ -32,10 +36,14 @@ def run(args: argparse.Namespace) -> int:
     """Score the cells, write the CSV, print ρ/τ and seconds per cell."""
     from narank.proxies.sweep import proxy_sweep
     from narank.spaces import get_space
+    from narank.threads import set_threads
+
+    set_threads(args.threads)
 
     space = get_space(args.space)
     result = proxy_sweep(space, args.proxy, args.dataset, args.limit, args.seed, args.workers,
-                         use_cache=not args.no_cache, progress=not args.json, data=args.data)
+                         use_cache=not args.no_cache, progress=not args.json, data=args.data,
+                         scheduler=args.scheduler)
     if args.out:
         with open(args.out, "w", newline="") as fh:
             writer = csv.writer(fh)

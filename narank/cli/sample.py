@@ -8,13 +8,20 @@ import sys
 from typing import Any
 
 from narank.errors import NarankError
+from narank.threads import add_threads_argument
 
 HELP = "sample and rank cells with a (pretrained) ranker's tier statistics; no benchmark data needed"
+DESCRIPTION = (
+    HELP + ". Candidates are drawn to match the costs of the ranker's predicted top tier, ranked, "
+    "and the best printed with their predicted tier (1 = best) and rank score. The rank score "
+    "only orders cells (higher = better predicted accuracy); it is not an accuracy. True "
+    "accuracies are added when the space's table is found."
+)
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the `sample` subcommand."""
-    p = subparsers.add_parser("sample", help=HELP, description=HELP)
+    p = subparsers.add_parser("sample", help=HELP, description=DESCRIPTION)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--pretrained", help="shipped ranker name, e.g. nb201-imagenet16_120")
     src.add_argument("--checkpoint", help="path of a ranker checkpoint saved by narank train")
@@ -24,7 +31,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     p.add_argument("--data", help="benchmark table file or data folder, for true accuracies "
                    "(default $NARANK_DATA, ./data; optional)")
-    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("--json", action="store_true", help="print a JSON list ('score' is the rank score, "
+                   "not an accuracy)")
+    add_threads_argument(p)
     p.set_defaults(func=run)
 
 
@@ -39,13 +48,14 @@ def _load(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Print the top cells, with their true accuracies when a benchmark table is present."""
-    import torch
-
     if args.top < 1 or args.candidates < 1:
-        raise NarankError("--top and --candidates must be at least 1")
+        raise NarankError(f"--top and --candidates must be at least 1, got {args.top} and {args.candidates}")
+    if args.seed < 0:
+        raise NarankError(f"--seed must be >= 0, got {args.seed}")
     from narank.search.sampling import top_cells, with_truth
+    from narank.threads import set_threads
 
-    torch.set_num_threads(1)
+    set_threads(args.threads)
     ranker = _load(args)
     pairs, info = top_cells(ranker, args.top, args.candidates, args.seed)
     rows, found = with_truth(pairs, ranker.space, ranker.dataset, args.data)
@@ -55,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     name = args.pretrained or args.checkpoint
     print(f"{ranker.space} {ranker.dataset}, ranker {name}: top {len(rows)} of {info['candidates']} "
           f"sampled cells (tier statistics {info['tier_stats']}, KL top/bottom "
-          f"{info['kl_top_bottom']:.3f}, {'targeted' if info['targeted'] else 'uniform'} sampling)")
+          f"{info['kl_top_bottom']:.3f}, {'targeted' if info['targeted'] else 'uniform'} sampling); "
+          "rank score: higher = better predicted accuracy, not an accuracy")
     if not found:
         print("no benchmark table found: true accuracies not shown", file=sys.stderr)
     for k, row in enumerate(rows, start=1):
@@ -66,5 +77,5 @@ def run(args: argparse.Namespace) -> int:
                 acc += f"  test {row['test_acc']:.2f}"
         elif "ground_truth" in row:
             acc = "  (no ground truth)"
-        print(f"{k:>3}. score {row['score']:+.3f}  tier {row['tier']}{acc}  {row['label']}")
+        print(f"{k:>3}. rank score {row['score']:+.3f}  tier {row['tier']}{acc}  {row['label']}")
     return 0

@@ -9,37 +9,41 @@ from typing import Any
 
 from narank.errors import NarankError
 from narank.spaces import space_names
+from narank.threads import add_threads_argument
 
 HELP = "search a space under a lookup budget: narank vs REA, random and uniform sampling"
+DESCRIPTION = (
+    HELP + ". Each method may look up at most --budget ground-truth accuracies per seed; the "
+    "summary reports the accuracy of the cell each method picks. Prints only; a plot is written "
+    "only where --plot says. Needs the space's table (see data/README.md)."
+)
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the `search` subcommand."""
-    p = subparsers.add_parser("search", help=HELP, description=HELP)
+    p = subparsers.add_parser("search", help=HELP, description=DESCRIPTION)
     p.add_argument("--space", default="nb201", choices=space_names(), help="search space (default nb201)")
     p.add_argument("--dataset", help="dataset of the space (default: its first, cifar10)")
     p.add_argument("--budget", type=int, default=100, help="ground-truth lookups per run (default 100)")
     p.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
     p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--methods", default="narank,rea,random,uniform",
-                   help="comma list of narank, rea, random, uniform, sed, tenas")
+                   help="comma list of narank, rea, random, uniform, sed, tenas (default "
+                        "narank,rea,random,uniform)")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA, ./data)")
-    p.add_argument("--plot", help="PNG path of the best-so-far plot "
-                   "(default narank-search-<space>-<dataset>-<budget>.png)")
-    p.add_argument("--no-plot", action="store_true", help="do not write the plot")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--plot", metavar="PNG", help="write the best-so-far plot to this PNG file "
+                   "(default: no plot, no file written)")
+    p.add_argument("--no-plot", action="store_true", help="no plot (the default; kept for old scripts)")
+    add_threads_argument(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run every method for every seed, print the summary, write the plot."""
-    import torch
-    from tqdm.auto import tqdm
-
-    from narank.benchmarks import load_table
-    from narank.search.harness import format_summary, parse_methods, plot_curves, run_method, summarise
-    from narank.search.oracle import oracle_table
+    """Run every method for every seed, print the summary, write the plot if asked."""
+    from narank.benchmarks import require_table_file
+    from narank.checkpoint import check_output_path
+    from narank.search.harness import parse_methods
     from narank.spaces import get_space
 
     space = get_space(args.space)
@@ -49,7 +53,21 @@ def run(args: argparse.Namespace) -> int:
         raise NarankError(f"--budget must be at least 1, got {args.budget}")
     if args.seeds < 1:
         raise NarankError(f"--seeds must be at least 1, got {args.seeds}")
-    torch.set_num_threads(max(1, args.threads))
+    if args.first_seed < 0:
+        raise NarankError(f"--first-seed must be >= 0, got {args.first_seed}")
+    plot = None if args.no_plot else args.plot
+    if plot is not None:
+        check_output_path(plot, "plot", "--plot")
+    require_table_file(space, args.data)  # before torch loads: a missing table is reported at once
+
+    from tqdm.auto import tqdm
+
+    from narank.benchmarks import load_table
+    from narank.search.harness import format_summary, plot_curves, run_method, summarise
+    from narank.search.oracle import oracle_table
+    from narank.threads import set_threads
+
+    set_threads(args.threads)
     otable = oracle_table(load_table(space, args.data), dataset)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     runs: dict[str, list] = {m: [] for m in methods}
@@ -62,12 +80,14 @@ def run(args: argparse.Namespace) -> int:
             bar.update()
     bar.close()
     summary = summarise(runs, otable, args.budget)
-    if not args.no_plot:
-        path = args.plot or f"narank-search-{space.name}-{dataset}-{args.budget}.png"
+    if plot is not None:
+        from pathlib import Path
+
+        Path(plot).parent.mkdir(parents=True, exist_ok=True)
         opt = summary["optimum"][summary["metric"]]
-        plot_curves(runs, args.budget, path, f"{space} {dataset}: best-so-far pick, "
+        plot_curves(runs, args.budget, plot, f"{space} {dataset}: best-so-far pick, "
                     f"{len(seeds)} seeds", opt, ylabel=f"{summary['metric']} of pick (%)")
-        summary["plot"] = path
+        summary["plot"] = plot
     if args.json:
         print(json.dumps(summary, indent=1))
     else:

@@ -1,16 +1,28 @@
 """`narank train`: train a NAR ranker on a benchmark table and judge it on the held-out cells.
 
 Only argument parsing and printing live here: the recipe is `narank.train.train_ranker`, and
-every unset option takes the default of `Ranker` / `narank.train.default_train_config`.
+every unset option takes the default of `Ranker` / `narank.train.default_train_config`. The
+cheap checks (output path, table file) run before torch is imported, so a mistake is reported
+in about a second.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from narank import training_data as defaults
+from narank.threads import add_threads_argument
+
+DESCRIPTION = (
+    "Train a NAR ranker on a seeded random split of a space's benchmark table and report its "
+    "ranking metrics on every cell it did not see. The checkpoint is written every "
+    "--checkpoint-every epochs while training, so a killed run continues with --resume. "
+    "Needs the space's table (see data/README.md)."
+)
+CHECKPOINT_EVERY = 10
 
 # Ranker parameters the CLI exposes: option dest -> Ranker parameter name.
 RANKER_OPTIONS = ("epochs", "lr", "weight_decay", "batch_size", "lam", "tiers", "encoder", "dim",
@@ -18,7 +30,8 @@ RANKER_OPTIONS = ("epochs", "lr", "weight_decay", "batch_size", "lam", "tiers", 
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("train", help="train a NAR ranker (NB101 by default)")
+    p = sub.add_parser("train", help="train a NAR ranker on a benchmark table (NB101 by default)",
+                       description=DESCRIPTION)
     add_training_arguments(p)
     p.set_defaults(func=run)
 
@@ -28,7 +41,8 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
 
     names = space_names()
     auto = defaults.describe_defaults()
-    p.add_argument("--space", default="nb101", choices=names, help="search space (default nb101)")
+    p.add_argument("--space", choices=names,
+                   help="search space (default nb101; with --resume: the checkpoint's)")
     p.add_argument("--dataset", help="dataset (default: the space's first): " + "; ".join(
         f"{s}: {', '.join(get_space(s).datasets)}" for s in names))
     p.add_argument("--train-size", type=int, help="labelled training cells (default: " + ", ".join(
@@ -52,11 +66,18 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", default="valid", choices=("valid", "test"),
                    help="accuracy to train on where the benchmark has both (evaluation is on test "
                         "accuracy where there is one; default valid)")
-    p.add_argument("--out", help=f"checkpoint path (default {defaults.DEFAULT_OUT})")
-    p.add_argument("--resume", help="continue training from this checkpoint up to --epochs")
+    p.add_argument("--out", help=f"checkpoint path (default {defaults.DEFAULT_OUT}; with --resume: "
+                   "the resumed file)")
+    p.add_argument("--checkpoint-every", type=int, default=CHECKPOINT_EVERY, metavar="N",
+                   help=f"write the resumable checkpoint every N epochs, atomically (default "
+                        f"{CHECKPOINT_EVERY}; 0 = only at the end)")
+    p.add_argument("--resume", help="continue an interrupted or finished run from this checkpoint up to "
+                   "its own epochs, or --epochs if larger (same result as an uninterrupted run; the "
+                   "learning-rate warm-up is not repeated, the cosine decay is stretched to the new end)")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA, ./data)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_threads_argument(p)
 
 
 def ranker_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -68,11 +89,33 @@ def ranker_params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from narank.benchmarks import require_table_file
+    from narank.checkpoint import check_output_path
+    from narank.errors import NarankError
+    from narank.training_data import check_train_size
+
+    if args.train_size is not None:
+        check_train_size(args.train_size)
+    if args.checkpoint_every < 0:
+        raise NarankError(f"--checkpoint-every must be >= 0 (0 = only at the end), "
+                          f"got {args.checkpoint_every}")
+    if args.out is not None and "{" not in args.out:
+        check_output_path(args.out, "checkpoint")
+    if args.resume is not None and not Path(args.resume).is_file():
+        raise NarankError(f"{args.resume}: checkpoint not found; --resume takes a file written by "
+                          "`narank train` (it is written every --checkpoint-every epochs)")
+    if args.space is not None or args.resume is None:
+        require_table_file(args.space or "nb101", args.data)  # before torch: errors in a second
+    from narank.threads import set_threads
     from narank.train import train_ranker
 
-    _, summary = train_ranker(args.space, args.dataset, train_size=args.train_size, seed=args.seed,
-                              target=args.target, data=args.data, out=args.out or defaults.DEFAULT_OUT,
-                              resume=args.resume, verbose=not args.quiet, **ranker_params(args))
+    set_threads(args.threads)
+    out = args.out if args.out is not None else (None if args.resume else defaults.DEFAULT_OUT)
+    space = args.space if args.space is not None or args.resume is not None else "nb101"
+    _, summary = train_ranker(space, args.dataset, train_size=args.train_size, seed=args.seed,
+                              target=args.target, data=args.data, out=out, resume=args.resume,
+                              checkpoint_every=args.checkpoint_every, verbose=not args.quiet,
+                              **ranker_params(args))
     if args.json:
         print(json.dumps(summary))
     else:

@@ -1,21 +1,23 @@
-"""Proxy values for many cells: disk cache by canonical id, joblib workers, tqdm progress."""
+"""Proxy values for many cells: Parquet result store by canonical id, Dask engine, tqdm progress."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from narank.errors import DataFileError, NarankError
-from narank.paths import cache_dir
+from narank.engine import check_scheduler, check_workers, map_items
+from narank.errors import NarankError
+from narank.store import ResultStore
 
 PROXIES = ("sed", "ntk", "lr")
+FLUSH_SECONDS = 2.0  # a killed sweep loses at most this much finished work
+FLUSH_ROWS = 2000
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "imagenet16_120": 120}
 
 
@@ -26,42 +28,10 @@ def check_proxy(proxy: str) -> str:
     return proxy
 
 
-def cache_key(proxy: str, space: str, dataset: str, params: dict[str, Any]) -> str:
-    """File stem naming one (proxy, space, dataset, params) combination."""
-    blob = json.dumps(params, sort_keys=True, default=str)
-    digest = hashlib.sha1(blob.encode()).hexdigest()[:12]
-    return f"{proxy}_{space}_{dataset}_{digest}"
-
-
-class ProxyCache:
-    """Values of one proxy configuration, keyed by canonical id, in a JSON file."""
-
-    def __init__(
-        self, proxy: str, space: str, dataset: str, params: dict[str, Any], root: Path | None = None
-    ) -> None:
-        self.path = cache_dir(root) / "proxies" / f"{cache_key(proxy, space, dataset, params)}.json"
-        self.header = {"proxy": proxy, "space": space, "dataset": dataset, "params": params}
-        self.values: dict[str, float] = {}
-        if self.path.is_file():
-            try:
-                data = json.loads(self.path.read_text())
-                self.values = {str(k): float(v) for k, v in data["values"].items()}
-            except (ValueError, KeyError, TypeError) as exc:
-                raise DataFileError(
-                    f"{self.path}: corrupt proxy cache ({exc}); delete the file to recompute"
-                ) from exc
-
-    def get(self, cid: str) -> float | None:
-        """The cached value of a cell, or None."""
-        return self.values.get(cid)
-
-    def update(self, items: dict[str, float]) -> None:
-        """Add values and write the file atomically."""
-        self.values.update(items)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({**self.header, "values": self.values}, default=str))
-        os.replace(tmp, self.path)
+def proxy_store(proxy: str, space: str, dataset: str, params: dict[str, Any],
+                root: Path | None = None) -> ResultStore:
+    """The result store of one (proxy, space, dataset, settings) combination."""
+    return ResultStore.for_settings(space, proxy, {"dataset": dataset, **params}, root)
 
 
 def default_params(proxy: str, dataset: str, seed: int, **overrides: Any) -> dict[str, Any]:
@@ -99,6 +69,11 @@ def compute_one(proxy: str, cell: Any, params: dict[str, Any]) -> float:
     return linear_regions(cell, **params).value
 
 
+def _proxy_value(cell: Any, proxy: str, params: dict[str, Any]) -> float:
+    """Engine task body: one cell's proxy value (looks `compute_one` up at call time)."""
+    return compute_one(proxy, cell, params)
+
+
 def compute_scores(
     proxy: str,
     cells: Sequence[Any],
@@ -108,14 +83,20 @@ def compute_scores(
     use_cache: bool = True,
     progress: bool = True,
     cache_root: Path | None = None,
+    client: Any = None,
+    scheduler: str | None = None,
     **overrides: Any,
 ) -> np.ndarray:
-    """Proxy values of many cells (one space), cached on disk and computed by joblib workers.
+    """Proxy values of many cells (one space), kept in the Parquet result store.
 
-    `workers` > 1 uses joblib processes (wrap the call in `joblib.parallel_config(backend=
-    "dask")` or "ray" to use a cluster). SED is vectorized and never cached.
+    Only cells missing from the store are computed, through `narank.engine.map_items`:
+    in this process (`workers=1`), on a LocalCluster of `workers` processes, on the cluster
+    at `scheduler`, or with a Dask `client` you already have. Results are appended every
+    few seconds, so a killed sweep resumes where it stopped. SED is vectorized and not stored.
     """
     check_proxy(proxy)
+    check_workers(workers)
+    check_scheduler(scheduler)
     cells = list(cells)
     if not cells:
         return np.zeros(0)
@@ -133,30 +114,35 @@ def compute_scores(
     space_obj = space_of(cells[0])
     space = space_obj.name
     ids = [space_obj.canonical_id(c) for c in cells]
-    cache = ProxyCache(proxy, space, dataset, key_params, cache_root) if use_cache else None
-    out = np.full(len(cells), math.nan)
-    todo = []
-    for i, cid in enumerate(ids):
-        hit = cache.get(cid) if cache is not None else None
-        if hit is None:
-            todo.append(i)
-        else:
-            out[i] = hit
+    store = proxy_store(proxy, space, dataset, key_params, cache_root) if use_cache else None
+    if store is not None:
+        out, found = store.lookup(ids)
+    else:
+        out, found = np.full(len(cells), math.nan), np.zeros(len(cells), dtype=bool)
+    first: dict[str, int] = {}
+    for i in np.flatnonzero(~found):
+        first.setdefault(ids[i], int(i))
+    todo = list(first.values())
     if todo:
-        from joblib import Parallel, delayed
-        from tqdm.auto import tqdm
-
         call = dict(params, images=images) if images is not None else params
-        jobs = (delayed(compute_one)(proxy, cells[i], call) for i in todo)
-        results = Parallel(n_jobs=max(1, workers), return_as="generator")(jobs)
-        pending: dict[str, float] = {}
-        bar = tqdm(results, total=len(todo), desc=f"{proxy} {space}", disable=not progress)
-        for i, value in zip(todo, bar):
-            out[i] = value
-            pending[ids[i]] = value
-            if cache is not None and len(pending) >= 100:
-                cache.update(pending)
-                pending = {}
-        if cache is not None and pending:
-            cache.update(pending)
+        pending_ids: list[str] = []
+        pending: list[float] = []
+        last = time.monotonic()
+        done: dict[str, float] = {}
+        results = map_items(_proxy_value, [cells[i] for i in todo], workers=workers, scheduler=scheduler,
+                            client=client, shared={"proxy": proxy, "params": call}, progress=progress,
+                            desc=f"{proxy} {space}")
+        for k, value in results:
+            cid = ids[todo[k]]
+            done[cid] = float(value)
+            pending_ids.append(cid)
+            pending.append(float(value))
+            if store is not None and (len(pending) >= FLUSH_ROWS or time.monotonic() - last >= FLUSH_SECONDS):
+                store.append(pending_ids, value=np.asarray(pending, dtype=float))
+                pending_ids, pending, last = [], [], time.monotonic()
+        if store is not None:
+            store.append(pending_ids, value=np.asarray(pending, dtype=float))
+            store.maybe_compact()
+        miss = np.flatnonzero(~found)
+        out[miss] = [done[ids[i]] for i in miss]
     return out

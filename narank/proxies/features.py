@@ -22,12 +22,32 @@ def sed_feature(cell, dataset: str) -> np.ndarray:
                      np.full(len(values), cell_score)], axis=1)
 
 
+# (space, dataset) -> canonical id -> κ, read from the result store once per process
+_NTK_VALUES: dict[tuple[str, str], dict[str, float]] = {}
+
+
+def _ntk_kappa(cell, dataset: str) -> float:
+    """κ of a cell: from the in-memory copy of the store, else computed (and stored) now."""
+    from narank.proxies.cache import compute_scores, default_params, proxy_store
+    from narank.spaces import space_of
+
+    space = space_of(cell)
+    cid = space.canonical_id(cell)
+    values = _NTK_VALUES.get((space.name, dataset))
+    if values is None:
+        data = proxy_store("ntk", space.name, dataset, default_params("ntk", dataset, 0)).read()
+        values = _NTK_VALUES[space.name, dataset] = dict(zip(data["id"].tolist(), data["value"].tolist())) \
+            if len(data["id"]) else {}
+    if cid not in values:
+        values[cid] = float(compute_scores("ntk", [cell], dataset=dataset, progress=False)[0])
+    return values[cid]
+
+
 @register_node_feature("ntk", 1)
 def ntk_feature(cell, dataset: str) -> np.ndarray:
-    """log10 of the cell's NTK condition number (cached on disk), the same on every node."""
+    """log10 of the cell's NTK condition number (from the result store), the same on every node."""
     from narank.graphs import structure
-    from narank.proxies.cache import compute_scores
 
-    kappa = float(compute_scores("ntk", [cell], dataset=dataset, progress=False)[0])
+    kappa = _ntk_kappa(cell, dataset)
     value = np.log10(kappa) / 5.0 if np.isfinite(kappa) and kappa > 0 else 2.0
     return np.full((len(structure(cell)[0]), 1), value)

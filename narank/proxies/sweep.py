@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from narank.engine import check_scheduler, check_workers
 from narank.errors import NarankError
 from narank.spaces import SearchSpace, get_space
 
@@ -39,8 +40,12 @@ def sweep_cells(space: SearchSpace, data: str | os.PathLike | None) -> tuple[lis
 
 def proxy_sweep(space: str | SearchSpace, proxy: str, dataset: str | None = None, limit: int | None = None,
                 seed: int = 0, workers: int = 1, use_cache: bool = True, progress: bool = True,
-                data: str | os.PathLike | None = None) -> ProxySweep:
-    """Score (a seeded sample of `limit`) cells; Spearman/Kendall against the reported accuracy."""
+                data: str | os.PathLike | None = None, scheduler: str | None = None,
+                client: Any = None) -> ProxySweep:
+    """Score (a seeded sample of `limit`) cells; Spearman/Kendall against the reported accuracy.
+
+    `workers` > 1 runs a Dask LocalCluster, `scheduler` joins an existing Dask cluster.
+    """
     from scipy.stats import kendalltau, spearmanr
 
     from narank.proxies.cache import check_proxy, compute_scores
@@ -50,15 +55,15 @@ def proxy_sweep(space: str | SearchSpace, proxy: str, dataset: str | None = None
     dataset = space.dataset(dataset)
     if limit is not None and limit < 1:
         raise NarankError(f"limit must be a positive number of cells, got {limit}")
-    if workers < 1:
-        raise NarankError(f"workers must be at least 1, got {workers}")
+    check_workers(workers)
+    check_scheduler(scheduler)
     cells, table = sweep_cells(space, data)
     if limit is not None and limit < len(cells):
         pick = np.sort(np.random.default_rng(seed).choice(len(cells), limit, False))
         cells = [cells[int(i)] for i in pick]
     start = time.perf_counter()
     scores = compute_scores(proxy, cells, dataset=dataset, seed=seed, workers=workers,
-                            use_cache=use_cache, progress=progress)
+                            use_cache=use_cache, progress=progress, scheduler=scheduler, client=client)
     seconds = (time.perf_counter() - start) / len(cells)
     ids = [space.canonical_id(c) for c in cells]
     summary: dict[str, Any] = {

@@ -51,6 +51,25 @@ class TableColumns:
         return self.evaluate != self.train
 
 
+@dataclass(frozen=True)
+class DenseCells:
+    """A block of cells as padded arrays, for scoring a whole space without cell objects.
+
+    Node v of cell i exists where `labels[i, v] >= 0` (nodes numbered topologically, input
+    first, output last); `labels` index the space's `node_labels`; `adj[i, s, d]` is a forward
+    edge; the costs are `node_costs` per node (0 on padding).
+    """
+
+    ids: np.ndarray  # (m,) canonical ids
+    labels: np.ndarray  # (m, N) int, -1 = no node
+    adj: np.ndarray  # (m, N, N) bool
+    node_flops_M: np.ndarray  # (m, N) float
+    node_params_M: np.ndarray  # (m, N) float
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     """A numpy Generator from a Generator, an int seed or None."""
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
@@ -197,6 +216,17 @@ class SearchSpace(ABC):
     def node_values(self, cell: Cell, dataset: str | None = None) -> np.ndarray | None:
         """Space-specific numeric node features (e.g. channel widths), shape [nodes, k], or None."""
         return None
+
+    def dense_count(self) -> int | None:
+        """Number of cells `dense_cells` serves (the whole space), or None when it serves none."""
+        return None
+
+    def dense_cells(self, start: int, stop: int, dataset: str | None = None) -> DenseCells:
+        """Cells [start, stop) of the whole space (a fixed order) as `DenseCells`, for bulk scoring.
+
+        Spaces too large to list as objects (NB101) offer this instead of `enumerate`.
+        """
+        raise NarankError(f"{self.name} offers no bulk access to its cells; use enumerate()")
 
     @abstractmethod
     def sed_nodes(self, cells: Sequence[Cell]) -> list[np.ndarray]:

@@ -113,6 +113,9 @@ def _check_ops(ops: Sequence[str], n: int) -> tuple[str, ...]:
     """Check the op list against the matrix size and the allowed labels."""
     if isinstance(ops, str):
         raise InvalidCellError("ops must be a list of op names, not a single string")
+    if not isinstance(ops, Sequence | np.ndarray):
+        raise InvalidCellError(f"ops must be a list of op names ('input', ..., 'output'), got "
+                               f"{type(ops).__name__}: {ops!r}")
     ops = tuple(str(op) for op in ops)
     if len(ops) != n:
         raise InvalidCellError(
@@ -630,6 +633,16 @@ class NB101Space(SearchSpace):
         """Per-vertex MFLOPs and M params summed over the network's 9 cells."""
         return (np.asarray(cell.vertex_flops(), dtype=float) / 1e6,
                 np.asarray(cell.vertex_params(), dtype=float) / 1e6)
+
+    def dense_count(self) -> int:
+        return NUM_CELLS
+
+    def dense_cells(self, start: int, stop: int, dataset: str | None = None):
+        """Cells [start, stop) of the enumeration (hash order) as padded arrays, built in bulk."""
+        from narank.spaces import nb101_enumerate
+
+        self.dataset(dataset)
+        return nb101_enumerate.load_space().dense(start, stop)
 
     def sed_nodes(self, cells: Sequence[NB101Cell]) -> list[np.ndarray]:
         from narank.proxies.sed import sed_nb101_nodes

@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from narank.errors import DataFileError, InvalidCellError
 from narank.paths import cache_dir as default_cache_dir
+from narank.spaces.base import DenseCells
 from narank.spaces.nb101 import (
     INPUT,
     MAX_EDGES,
@@ -40,6 +41,7 @@ from narank.spaces.nb101 import (
     OUTPUT,
     Matrix,
     NB101Cell,
+    _summed_costs,
     neighbours,
     wl_hash,
 )
@@ -229,6 +231,56 @@ class SpaceTable:
                 o = op_tuples[(n, op_code)] = code_to_ops(op_code, n)
             out.append(NB101Cell._trusted(m, o, h))
         return out
+
+    @cached_property
+    def _shape_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """(unique (size << 32 | code) shape keys, each cell's shape number)."""
+        keys = (self.sizes.astype(np.int64) << 32) | self.codes.astype(np.int64)
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        return uniq, inverse.astype(np.int32)
+
+    @cached_property
+    def _shape_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per shape: adjacency (S, V, V) and per-vertex (FLOPs, params) for each op (S, V, 3).
+
+        A vertex's costs depend only on the matrix and its own op, so three all-one-op
+        labellings per shape give every cell's costs through the exact scalar code.
+        """
+        uniq, _ = self._shape_index
+        v = self.max_vertices
+        adj = np.zeros((len(uniq), v, v), dtype=bool)
+        flops = np.zeros((len(uniq), v, len(OPS)), dtype=np.int64)
+        params = np.zeros((len(uniq), v, len(OPS)), dtype=np.int64)
+        for s, key in enumerate(uniq.tolist()):
+            n, code = key >> 32, key & 0xFFFFFFFF
+            matrix = code_to_matrix(code, n)
+            adj[s, :n, :n] = np.asarray(matrix, dtype=bool)
+            for k, op in enumerate(OPS):
+                p, f = _summed_costs(matrix, (INPUT, *(op,) * (n - 2), OUTPUT))
+                params[s, :n, k] = p
+                flops[s, :n, k] = f
+        return adj, flops, params
+
+    def dense(self, start: int, stop: int) -> DenseCells:
+        """Cells [start, stop) (hash order) as padded arrays; labels index `NB101Space.node_labels`."""
+        _, shape_of = self._shape_index
+        adj_s, flops_s, params_s = self._shape_arrays
+        rows = slice(start, stop)
+        shape = shape_of[rows]
+        sizes = self.sizes[rows].astype(np.int64)
+        op_codes = self.op_codes[rows].astype(np.int64)
+        m, v = len(shape), self.max_vertices
+        vertex = np.arange(v)
+        # interior vertex t (1..n-2) has op digit t-1 of the base-3 op code
+        digit = (op_codes[:, None] // 3 ** np.maximum(vertex - 1, 0)[None, :]) % 3
+        interior = (vertex[None, :] >= 1) & (vertex[None, :] < sizes[:, None] - 1)
+        labels = np.where(interior, 2 + digit, -1)  # node_labels = (input, output, *OPS)
+        labels[:, 0] = 0
+        labels[np.arange(m), sizes - 1] = 1
+        k = np.where(interior, digit, 0)
+        take = (shape[:, None], vertex[None, :], k)
+        return DenseCells(ids=self.hashes[rows], labels=labels, adj=adj_s[shape],
+                          node_flops_M=flops_s[take] / 1e6, node_params_M=params_s[take] / 1e6)
 
     def cell(self, hash_: str) -> NB101Cell:
         """The cell with this hash, or InvalidCellError if the hash is not in the space."""

@@ -39,7 +39,6 @@ _FLOPS_SLOPE = {
 _PARAMS_SLOPE_T = tuple(_PARAMS_SLOPE.tolist())
 _FLOPS_SLOPE_T = {ds: tuple(v.tolist()) for ds, v in _FLOPS_SLOPE.items()}
 _DATASET_ALIASES = {
-    "cifar10-valid": "cifar10",
     "c10": "cifar10",
     "c100": "cifar100",
     "imagenet16-120": "imagenet16_120",
@@ -51,6 +50,12 @@ _DATASET_ALIASES = {
 def dataset_name(name: str) -> str:
     """Normalise a dataset name (e.g. 'ImageNet16-120' -> 'imagenet16_120') or raise."""
     key = str(name).strip().lower()
+    if key in ("cifar10-valid", "cifar10_valid"):
+        raise NarankError(
+            f"{name!r} is not a separate dataset here: narank's NB201 'cifar10' already searches and "
+            "trains on the cifar10-valid model's validation accuracy (cifar10_valid_acc) and reports "
+            "the train+valid model's test accuracy (cifar10_test_acc); use cifar10"
+        )
     key = _DATASET_ALIASES.get(key, key)
     if key not in DATASETS:
         raise NarankError(

@@ -1,0 +1,216 @@
+"""Columnar result store: one Parquet dataset (a folder of part files) per space/proxy/settings.
+
+Rows are keyed by the space's canonical id. Each `append` writes one new part file (temp file,
+fsync, rename), so a killed writer loses only its unwritten rows and two writers never touch
+the same file; readers see whole parts only and keep the first row of a repeated id.
+`compact` merges parts into one without ever deleting a row before it is stored again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narank.errors import DataFileError, NarankError
+from narank.paths import cache_dir
+
+PART_GLOB = "part-*.parquet"
+COMPACT_AT = 32  # parts; `maybe_compact` merges beyond this
+
+
+class StoreError(DataFileError):
+    """A store folder or part file that cannot be written or read."""
+
+
+def settings_digest(settings: dict[str, Any]) -> str:
+    """Short stable digest of a settings dict (order-independent)."""
+    blob = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class ResultStore:
+    """Per-cell results of one computation (e.g. NTK κ with given settings), keyed by canonical id."""
+
+    def __init__(self, path: str | os.PathLike, meta: dict[str, Any] | None = None) -> None:
+        self.path = Path(path)
+        self.meta = dict(meta or {})
+        self._memo: tuple[tuple[str, ...], dict[str, Any]] | None = None
+
+    @classmethod
+    def for_settings(cls, space: str, name: str, settings: dict[str, Any],
+                     root: str | os.PathLike | None = None) -> ResultStore:
+        """The store of `name` (a proxy, a ranker) on `space` with these settings, under the cache dir."""
+        folder = cache_dir(root) / "store" / space / name / settings_digest(settings)
+        return cls(folder, {"space": space, "name": name, "settings": settings})
+
+    # ------------------------------------------------------------------ writing
+
+    def _prepare(self) -> None:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            meta_file = self.path / "meta.json"
+            if self.meta and not meta_file.exists():
+                _atomic_bytes(meta_file, json.dumps(self.meta, sort_keys=True, default=str).encode())
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot write the result store ({exc}); set NARANK_CACHE "
+                             "to a writable folder") from exc
+
+    def append(self, ids: Sequence[str], **columns: Sequence[Any]) -> Path | None:
+        """Write one part with these rows (atomically); returns its path, None when empty."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if len(ids) == 0:
+            return None
+        for key, col in columns.items():
+            if len(col) != len(ids):
+                raise NarankError(f"column {key!r} has {len(col)} rows for {len(ids)} ids")
+        self._prepare()
+        table = pa.table({"id": pa.array([str(i) for i in ids], pa.string()),
+                          **{k: pa.array(np.asarray(v)) for k, v in columns.items()}})
+        name = f"part-{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
+        final = self.path / name
+        tmp = self.path / f".{name}.tmp"
+        try:
+            pq.write_table(table, tmp, compression="zstd")
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"{self.path}: cannot write a result part ({exc})") from exc
+        return final
+
+    # ------------------------------------------------------------------ reading
+
+    def parts(self) -> list[Path]:
+        """Part files, oldest first (names start with a timestamp)."""
+        if not self.path.is_dir():
+            return []
+        return sorted(self.path.glob(PART_GLOB))
+
+    def _read_parts(self, parts: list[Path]):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tables = []
+        for part in parts:
+            try:
+                tables.append(pq.read_table(part))
+            except FileNotFoundError:
+                raise
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(f"{part}: unreadable result part ({exc}); delete the file to "
+                                 "recompute its rows") from exc
+        return pa.concat_tables(tables, promote_options="default") if tables else None
+
+    def read(self) -> dict[str, np.ndarray]:
+        """All rows as numpy columns ('id' plus the value columns), one row per id (the first)."""
+        names = tuple(p.name for p in self.parts())
+        if self._memo is not None and self._memo[0] == names:
+            return self._memo[1]
+        for _ in range(5):  # a concurrent compaction may remove a part between listing and reading
+            try:
+                table = self._read_parts([self.path / n for n in names])
+                break
+            except FileNotFoundError:
+                names = tuple(p.name for p in self.parts())
+        else:
+            raise StoreError(f"{self.path}: parts keep disappearing while reading; retry")
+        if table is None:
+            out: dict[str, np.ndarray] = {"id": np.zeros(0, dtype=object)}
+        else:
+            ids = table.column("id").to_numpy(zero_copy_only=False)
+            _, first = np.unique(ids, return_index=True)
+            keep = np.sort(first) if len(first) != len(ids) else slice(None)
+            out = {name: table.column(name).to_numpy(zero_copy_only=False)[keep]
+                   for name in table.column_names}
+        self._memo = (names, out)
+        return out
+
+    def lookup(self, ids: Sequence[str], column: str = "value") -> tuple[np.ndarray, np.ndarray]:
+        """(values, found) for `ids`: values of `column` where stored, NaN elsewhere."""
+        import pandas as pd
+
+        data = self.read()
+        values = np.full(len(ids), np.nan)
+        if len(data["id"]) == 0:
+            return values, np.zeros(len(ids), dtype=bool)
+        pos = pd.Index(data["id"]).get_indexer(list(ids))
+        found = pos >= 0
+        values[found] = data[column][pos[found]]
+        return values, found
+
+    def __len__(self) -> int:
+        return len(self.read()["id"])
+
+    # ------------------------------------------------------------------ upkeep
+
+    def compact(self) -> int:
+        """Merge all parts into one (unique ids); returns the number of parts merged.
+
+        Concurrent writers keep appending new parts; only the parts read here are removed,
+        and only after the merged part is on disk.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        parts = self.parts()
+        if len(parts) < 2:
+            return 0
+        try:
+            table = self._read_parts(parts)
+        except FileNotFoundError:
+            return 0  # another process is compacting
+        ids = table.column("id").to_numpy(zero_copy_only=False)
+        _, first = np.unique(ids, return_index=True)
+        table = table.take(pa.array(np.sort(first)))
+        # named with the oldest part's timestamp so that "first row wins" keeps its meaning
+        stamp = parts[0].name.split("-")[1]
+        name = f"part-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:8]}c.parquet"
+        tmp = self.path / f".{name}.tmp"
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path / name)
+        for part in parts:
+            part.unlink(missing_ok=True)
+        return len(parts)
+
+    def maybe_compact(self, limit: int = COMPACT_AT) -> int:
+        """Compact when more than `limit` parts have piled up."""
+        return self.compact() if len(self.parts()) > limit else 0
+
+
+def write_table(path: str | os.PathLike, **columns: Sequence[Any]) -> Path:
+    """Write columns to one Parquet file atomically (e.g. `narank rank --out`), or a clear error."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(pa.table({k: pa.array(np.asarray(v)) for k, v in columns.items()}), tmp,
+                       compression="zstd")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"{path}: cannot write ({exc}); choose a writable --out path") from exc
+    return path
