@@ -277,6 +277,49 @@ def test_5_tfrecord_cut_at_a_record_boundary_is_refused(tmp_path):
 # ------------------------------------------------------------------ 7. outputs and values checked first
 
 
+def _children(pid: int) -> list[int]:
+    """Live child processes of `pid` (from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc to find worker processes")
+def test_6_killed_enumeration_leaves_no_workers(tmp_path):
+    """SIGKILL a `narank enumerate` building its cache with 2 workers: the workers end too."""
+    proc = subprocess.Popen([sys.executable, "-m", "narank", "enumerate", "--count", "--jobs", "2",
+                             "--cache-dir", str(tmp_path)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    deadline = time.time() + 120
+    while time.time() < deadline and len(workers) < 2 and proc.poll() is None:
+        time.sleep(0.5)
+        workers = [c for c in _children(proc.pid) if b"python" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    assert len(workers) >= 2, "the enumeration never started its worker processes"
+    proc.kill()
+    proc.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.5)
+    assert not any(_alive(w) for w in workers), "worker processes outlived their killed parent"
+
+
 def test_7_bad_out_path_and_values_are_refused_before_work(tiny_data, tmp_path, capsys):
     folder = tmp_path / "a-folder"
     folder.mkdir()

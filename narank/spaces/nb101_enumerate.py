@@ -14,6 +14,7 @@ written atomically and checked on load; a bad cache is rebuilt with a warning.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import hashlib
 import itertools
 import os
@@ -170,19 +171,35 @@ def _chunks(shapes: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
     return chunks
 
 
+def _die_with_parent() -> None:
+    """Worker initializer: ask Linux to end this worker when its parent dies (even by SIGKILL).
+
+    The standard library has no such option, and neither joblib's loky nor multiprocessing ends
+    workers of a parent killed with SIGKILL; prctl(PR_SET_PDEATHSIG) does, where it exists.
+    """
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end when they next find the pool gone
+        pass
+
+
 def _run_chunks(chunks: list, n_jobs: int, progress: bool) -> list[list]:
     """Label the chunks, in parallel when n_jobs > 1, with a progress bar on stderr."""
     total = sum(3 ** (n - 2) for chunk in chunks for n, _ in chunk)
     bar = tqdm(total=total, desc="NB101 enumeration", unit="graph", file=sys.stderr, disable=not progress)
-    if n_jobs > 1:
-        from joblib import Parallel, delayed
-
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        results_iter = parallel(delayed(label_shapes)(chunk) for chunk in chunks)
-    else:
-        results_iter = (label_shapes(chunk) for chunk in chunks)
     results = []
-    with bar:
+    with bar, contextlib.ExitStack() as stack:
+        if n_jobs > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = stack.enter_context(ProcessPoolExecutor(n_jobs, initializer=_die_with_parent))
+            results_iter = pool.map(label_shapes, chunks)
+        else:
+            results_iter = map(label_shapes, chunks)
         for chunk, result in zip(chunks, results_iter):
             results.append(result)
             bar.update(sum(3 ** (n - 2) for n, _ in chunk))
