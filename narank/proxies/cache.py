@@ -13,12 +13,12 @@ import numpy as np
 
 from narank.engine import check_scheduler, check_workers, map_items
 from narank.errors import NarankError
+from narank.spaces.nb201 import NUM_CLASSES
 from narank.store import ResultStore
 
 PROXIES = ("sed", "ntk", "lr")
 FLUSH_SECONDS = 2.0  # a killed sweep loses at most this much finished work
 FLUSH_ROWS = 2000
-NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "imagenet16_120": 120}
 
 
 def check_proxy(proxy: str) -> str:

@@ -8,10 +8,10 @@ import torch
 from torch import nn
 
 from narank.errors import InvalidCellError
+from narank.spaces.nb201 import NUM_CLASSES
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
-NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "imagenet16_120": 120}
 DATASETS_ALL = tuple(NUM_CLASSES)
 
 

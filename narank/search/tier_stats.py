@@ -33,10 +33,14 @@ def cell_features(space: str | SearchSpace, dataset: str, cells: Sequence) -> di
     return get_space(space).cell_features(cells, dataset)
 
 
-@lru_cache(maxsize=8)
 def space_features(space: str | SearchSpace, dataset: str) -> dict[str, np.ndarray]:
     """`cell_features` of every cell of an enumerable space, in its enumeration order (cached)."""
-    space = get_space(space)
+    return _space_features(get_space(space).name, dataset)
+
+
+@lru_cache(maxsize=8)
+def _space_features(name: str, dataset: str) -> dict[str, np.ndarray]:
+    space = get_space(name)
     return space.cell_features(space.enumerate(), dataset)
 
 

@@ -286,11 +286,19 @@ def register(space: SearchSpace) -> SearchSpace:
     return space
 
 
+_BUILTIN_LOADED = False
+
+
 def _load_builtin() -> None:
-    from narank.spaces import BUILTIN  # the built-in space modules register on import
+    """Import the built-in space modules (they register themselves) once per process."""
+    global _BUILTIN_LOADED
+    if _BUILTIN_LOADED:
+        return
+    from narank.spaces import BUILTIN
 
     for module in BUILTIN:
         import_module(f"narank.spaces.{module}")
+    _BUILTIN_LOADED = True
 
 
 def space_names() -> list[str]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from narank.errors import DataFileError, InvalidCellError, NarankError
 from narank.spaces.base import SearchSpace, TableColumns, as_rng, register
+from narank.spaces.nb201 import NUM_CLASSES
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
@@ -38,7 +39,6 @@ WIDTHS = (8, 16, 24, 32, 40, 48, 56, 64)
 NUM_POSITIONS = 5
 NUM_CELLS = len(WIDTHS) ** NUM_POSITIONS
 DATASETS = ("cifar10", "cifar100", "imagenet16_120")
-NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "imagenet16_120": 120}
 RESOLUTION = {"cifar10": 32, "cifar100": 32, "imagenet16_120": 16}
 #: MONET's file name of each dataset (benchmark_scores/<name>-NATS.csv)
 MONET_FILES = {"cifar10": "Cifar10-NATS.csv", "cifar100": "Cifar100-NATS.csv",
