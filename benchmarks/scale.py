@@ -189,7 +189,8 @@ def section_store(lines: list[str], kill_cells: int) -> None:
                   f"was killed after {done_before} cells had finished; {stored} were in the store. "
                   f"The restart computed {computed_after} cells: {redone} of them had been computed "
                   f"before the kill = **{100 * redone / kill_cells:.1f}%** of the sweep recomputed "
-                  "(results are appended every 2 s).", ""]
+                  "(results are appended once 1% of the sweep is pending, at most every 0.2 s and at least "
+                  "every 2 s).", ""]
 
 
 def main() -> None:

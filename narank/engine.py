@@ -9,6 +9,11 @@ Two machines, one sweep (narank installed in the same environment on each):
     machine A$ dask scheduler                        # prints tcp://A:8786
     machine A$ dask worker tcp://A:8786 --nworkers 2 --nthreads 1
     machine B$ dask worker tcp://A:8786 --nworkers 2 --nthreads 1
+
+On each worker machine, unset Dask's default glibc trim threshold first (it makes torch-heavy
+proxies such as NTK ~1.7x slower; narank's own LocalCluster does this itself): put
+`distributed: {nanny: {pre-spawn-environ: {MALLOC_TRIM_THRESHOLD_: null}}}` in a file in
+~/.config/dask/ (e.g. narank.yaml).
     machine A$ narank proxies --space nb101 --proxy ntk --scheduler tcp://A:8786
 
 Dask's own launchers start the same thing on SSH hosts (`distributed.SSHCluster`),
@@ -26,6 +31,7 @@ from typing import Any
 
 from narank.errors import NarankError
 
+_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 _ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?/?$")
 
 
@@ -76,8 +82,14 @@ def dask_client(workers: int = 1, scheduler: str | None = None, client: Any = No
         with own:
             yield own
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as own:
+    import dask
+
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which makes glibc return
+    # freed memory at once: torch then page-faults on every large allocation and NTK runs
+    # 1.7x slower per cell than in this process (benchmarks/results/scale.md). None unsets it.
+    with dask.config.set({_TRIM: None}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                         dashboard_address=None) as cluster, Client(cluster) as own:
         yield own
 
 

@@ -17,12 +17,15 @@ TINY_NTK = dict(n_inits=1, batch_size=8, channels=4, resolution=8)
 
 @pytest.fixture(scope="module")
 def client():
-    """A real LocalCluster: 2 worker processes, one thread each."""
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as c:
+    """narank's real LocalCluster: 2 worker processes, one thread each."""
+    with dask_client(workers=2) as c:
         yield c
+
+
+def test_cluster_workers_keep_glibc_default_trimming(client):
+    """Dask's MALLOC_TRIM_THRESHOLD_=65536 makes torch allocations page-fault (NTK 1.7x slower)."""
+    envs = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert len(envs) == 2 and set(envs.values()) == {None}
 
 
 def test_serial_map_keeps_order_and_values():

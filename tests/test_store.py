@@ -70,6 +70,15 @@ def test_resume_computes_only_missing(tmp_path, monkeypatch):
     np.testing.assert_array_equal(resumed, fresh)
 
 
+def test_flush_rule_bounds_what_a_kill_loses():
+    """At most 1% of a sweep (or 0.2 s of work) is pending; a part is not written per cell."""
+    due = cache_mod._flush_due
+    assert due(10, 0.2, 1000) and not due(9, 1.9, 1000)      # 1% of 1,000 cells pending
+    assert not due(10, 0.1, 1000)                            # ... but not more often than 0.2 s
+    assert due(1, 2.0, 10**6) and due(2000, 0.0, 10**6)      # always by 2 s or 2,000 rows
+    assert due(1, 0.2, 50) and not due(1, 0.19, 50)          # tiny sweeps: every result
+
+
 WRITER = textwrap.dedent("""
     import sys
     import numpy as np
