@@ -21,6 +21,7 @@ from narank.search.oneshot import (
 )
 from narank.search.oneshot.search import gdas_weights
 from narank.spaces import get_space
+from narank.spaces.nb201 import OPS
 
 SPACE = get_space("nb201")
 CELLS = [
@@ -191,3 +192,20 @@ def test_cli_oneshot_bad_input_exits_2(capsys, extra, msg):
                  "--no-progress", *extra])
     assert code == 2
     assert msg in capsys.readouterr().err
+
+
+def test_merged_parameter_free_path_equals_the_weighted_ops_and_their_gradients():
+    """skip + avg-pool + none as one depthwise conv: same values (borders included) and alpha gradients."""
+    torch.manual_seed(1)
+    x = torch.randn(2, 4, 5, 7)
+    pool = torch.nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    alpha = torch.randn(5, requires_grad=True)
+    w = torch.softmax(alpha, 0)
+    edge = SimplifiedEdge(4)
+    got = edge.parameter_free(x, w[OPS.index("skip_connect")], w[OPS.index("avg_pool_3x3")])
+    skip, avg, none = (w[OPS.index(op)] for op in ("skip_connect", "avg_pool_3x3", "none"))
+    want = skip * x + avg * pool(x) + none * 0 * x
+    torch.testing.assert_close(got, want)
+    g_got, = torch.autograd.grad((got * x.cos()).sum(), alpha, retain_graph=True)
+    g_want, = torch.autograd.grad((want * x.cos()).sum(), alpha)
+    torch.testing.assert_close(g_got, g_want)

@@ -3,7 +3,8 @@
 Both are built from narank's own NB201 ops (`narank.proxies.networks_nb201`) with the same stem,
 reductions, head, width, depth and op set, so that any difference in cost comes from the edges alone.
 A plain edge runs every candidate op and sums them weighted (DARTS). A simplified edge merges the
-two convolutions into one path (see `SimplifiedEdge`); skip, avg-pool and none stay separate.
+two convolutions into one path and the three parameter-free ops (skip, avg-pool, none) into another
+(see `SimplifiedEdge`): two paths instead of five.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from narank.spaces.nb201 import EDGES, OPS
 
 SPACE = get_space("nb201")
 CONV1, CONV3 = OPS.index("nor_conv_1x1"), OPS.index("nor_conv_3x3")
+SKIP, POOL, NONE = OPS.index("skip_connect"), OPS.index("avg_pool_3x3"), OPS.index("none")
 MERGED = (CONV1, CONV3)
 TINY = 1e-12
 
@@ -46,13 +48,24 @@ def normalize_kernel(weight: torch.Tensor) -> torch.Tensor:
     return weight / norm.view(-1, 1, 1, 1)
 
 
-class SimplifiedEdge(nn.Module):
-    """TopoNAS edge: the 1x1 and 3x3 convolutions share one ReLU, one 3x3 convolution and one BN.
+def _inverse_counts(size: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
+    """1 / (number of in-image pixels under a 3x3 window) per position, shape [1, 1, H, W]."""
+    ones = torch.ones(1, 1, *size, dtype=like.dtype, device=like.device)
+    return 1.0 / F.conv2d(ones, torch.ones(1, 1, 3, 3, dtype=like.dtype, device=like.device), padding=1)
 
-    The merged kernel is K = w_3x3 N(W3) + w_1x1 pad(N(W1)) (N = kernel normalization, pad puts the
-    1x1 kernel at the centre of a 3x3 one); the path outputs s * BN(conv(ReLU(x), K / s)) with
-    s = w_1x1 + w_3x3 (s folded into BN's scale and shift), so that one-hot weights give exactly the
-    plain op (and 0 when neither conv is chosen). Skip, avg-pool and none are separate paths.
+
+class SimplifiedEdge(nn.Module):
+    """TopoNAS edge: two merged paths instead of five parallel ops.
+
+    Convolutions: the 1x1 and 3x3 convs share one ReLU, one 3x3 convolution and one BN. The merged
+    kernel is K = w_3x3 N(W3) + w_1x1 pad(N(W1)) (N = kernel normalization, pad puts the 1x1 kernel
+    at the centre of a 3x3 one); the path outputs s * BN(conv(ReLU(x), K / s)) with s = w_1x1 + w_3x3
+    (s folded into BN's scale and shift), so one-hot weights give exactly the plain op (and 0 when
+    neither conv is chosen).
+    Parameter-free ops: skip, avg-pool and none are linear in x, so they merge the same way into one
+    depthwise 3x3 kernel w_pool * ones (none is the zero kernel) plus w_skip * x; avg-pool's border
+    division (count_include_pad=False) is a constant map applied after the convolution. The weights
+    sit inside the kernel, so no per-op output is kept for backward.
     """
 
     def __init__(self, channels: int, kernel_norm: bool = True) -> None:
@@ -62,8 +75,7 @@ class SimplifiedEdge(nn.Module):
         conv3 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
         self.w1, self.w3 = conv1.weight, conv3.weight  # PyTorch's default conv initialisation
         self.bn = nn.BatchNorm2d(channels)
-        self.others = nn.ModuleDict({str(j): make_op(OPS[j], channels) for j in range(len(OPS))
-                                     if j not in MERGED})
+        self.register_buffer("box", torch.ones(channels, 1, 3, 3), persistent=False)
 
     def kernels(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The (normalised, if on) 1x1 and 3x3 candidate kernels: the weights the derived cell gets."""
@@ -83,17 +95,27 @@ class SimplifiedEdge(nn.Module):
         return F.batch_norm(z, bn.running_mean, bn.running_var, s * bn.weight, s * bn.bias,
                             bn.training, bn.momentum, bn.eps)
 
+    def pooled(self, x: torch.Tensor, w_pool: torch.Tensor) -> torch.Tensor:
+        """w_pool * avg_pool_3x3(x) as a depthwise convolution with the weight inside the kernel."""
+        out = F.conv2d(x, w_pool * self.box, padding=1, groups=x.shape[1])
+        return out * _inverse_counts(x.shape[-2:], x)
+
+    def parameter_free(self, x: torch.Tensor, w_skip: torch.Tensor, w_pool: torch.Tensor) -> torch.Tensor:
+        """w_skip * x + w_pool * avg_pool_3x3(x) + w_none * 0: one merged path."""
+        return self.pooled(x, w_pool) + w_skip * x
+
     def forward(self, x: torch.Tensor, w: torch.Tensor, hard: bool = False) -> torch.Tensor:
-        if hard:
+        if hard:  # GDAS: run the sampled op; the other weights (value 0) still pass gradients to alpha
             idx = int(w.detach().argmax())
-            if idx in MERGED:
-                rest = sum(w[j] for j in range(len(OPS)) if j not in MERGED)
-                return self.merged(x, w[CONV1], w[CONV3]) + rest
-            return w[idx] * self.others[str(idx)](x) + (w.sum() - w[idx])
-        out = self.merged(x, w[CONV1], w[CONV3])
-        for key, op in self.others.items():
-            out = out + w[int(key)] * op(x)
-        return out
+            rest = w.sum() - w[idx]
+            if idx in MERGED:  # both conv weights enter the merged path
+                return self.merged(x, w[CONV1], w[CONV3]) + (rest - w[CONV1 + CONV3 - idx])
+            if idx == SKIP:
+                return w[SKIP] * x + rest
+            if idx == POOL:
+                return self.pooled(x, w[POOL]) + rest
+            return w[NONE] * torch.zeros_like(x) + rest
+        return self.merged(x, w[CONV1], w[CONV3]) + self.parameter_free(x, w[SKIP], w[POOL])
 
 
 class SearchCell(nn.Module):
@@ -187,7 +209,7 @@ class Supernet(nn.Module):
                     sub = {"1.weight": (k1 if j == CONV1 else k3).detach().clone()}
                     sub.update({f"2.{n}": v for n, v in edge.bn.state_dict().items()})
                 else:
-                    sub = edge.others[str(j)].state_dict()
+                    sub = {}  # parameter-free op
                 state.update({prefix + n: v for n, v in sub.items()})
         net.load_state_dict(state)
         return net
