@@ -77,3 +77,18 @@ def test_rank_refuses_other_space(ranker):
 
     with pytest.raises(NarankError, match="nb101 cells, not nb201"):
         rank_space("nb201", ranker, progress=False)
+
+
+def test_cli_rank_prints_readable_cells_best_first(capsys):
+    import json
+
+    from narank.cli import main
+    from narank.spaces import get_space
+
+    assert main(["rank", "--space", "nb201", "--pretrained", "nb201-cifar10", "--top", "3", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    space = get_space("nb201")
+    assert [r["rank"] for r in rows] == [1, 2, 3]
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    for r in rows:  # the label is the arch string of the printed index
+        assert r["label"].startswith("|") and r["label"] == space.label(space.parse(int(r["index"])))

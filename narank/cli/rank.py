@@ -52,6 +52,17 @@ def _check_out(path: Path | None) -> None:
         raise NarankError(f"{path}: not writable; choose a writable --out path")
 
 
+def _label(space: Any, cid: str) -> str:
+    """A readable form of a cell id (NB201 arch string, NATS-SSS widths); ids that do not parse
+    back into a cell (NB101 hashes) are shown as they are."""
+    from narank.errors import InvalidCellError
+
+    try:
+        return space.label(space.parse(cid))
+    except InvalidCellError:
+        return cid
+
+
 def run(args: argparse.Namespace) -> int:
     """Rank the whole space, write --out, print the top cells."""
     from narank.engine import check_scheduler, check_workers
@@ -74,13 +85,15 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         write_ranking(ranking, args.out)
         print(f"wrote {len(ranking.ids)} scores to {args.out}", file=sys.stderr)
-    rows = [{"rank": r + 1, space.id_name: str(ranking.ids[i]), "score": float(ranking.scores[i]),
-             "tier": int(ranking.tiers[i])} for r, i in enumerate(ranking.top(args.top))]
+    rows = [{"rank": r + 1, space.id_name: str(ranking.ids[i]), "label": _label(space, str(ranking.ids[i])),
+             "score": float(ranking.scores[i]), "tier": int(ranking.tiers[i])}
+            for r, i in enumerate(ranking.top(args.top))]
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
     print(f"{space.name}: {len(ranking.ids)} cells ranked by {args.pretrained or args.checkpoint}; "
           "score: higher = better predicted accuracy (not an accuracy); tier 1 = best")
     for row in rows:
-        print(f"{row['rank']:>4}  {row[space.id_name]}  score {row['score']:.4f}  tier {row['tier']}")
+        label = "" if row["label"] == row[space.id_name] else f"  {row['label']}"
+        print(f"{row['rank']:>4}  {row[space.id_name]}{label}  score {row['score']:.4f}  tier {row['tier']}")
     return 0
