@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -53,6 +54,19 @@ class SedDesign:
       "power": the plain mean of their entropy powers (sed-v1).
     - `relu`: second-moment factor of ReLU (1/2 for a zero-mean Gaussian; 1 ignores it).
     - `pool_gain`: NB201 avg-pool gain (1/9: mean of 9 independent terms).
+    - `combine` (round 2): "path" propagates entropy powers along the paths of the cell (round 1:
+      gains multiply along a path, paths add); "local" lets batch norm reset every op's input to
+      unit variance, so each op node carries only its own local entropy change 1/2 log g, and
+      the cell's change is the sum over the live op nodes (those on an input->output path).
+    - `merge` (local only): a node summing m live independent unit-variance inputs gains
+      1/2 log m, added to the node that sums (NB201: to the output node).
+    - `proj` (local only, NB101): the input's 1x1 conv-BN-ReLU projections are ops too, each a
+      local change 1/2 log(C_in / 2) carried by the vertex it feeds.
+    - `reductions` (local, macro only): the network's downsampling blocks join the sum (added to
+      the output node, per cell of the network). They differ between cells only in NATS-SSS
+      (ResNet blocks at the searched widths); in NB201 and NB101 they are the same for every
+      cell, a constant that is left out.
+    - `round`: the design round that introduced it (1: NB201 development only; 2: docs/sed.md).
     """
 
     name: str
@@ -61,13 +75,21 @@ class SedDesign:
     concat: str = "entropy"
     relu: float = RELU_GAIN
     pool_gain: float = 1.0 / 9.0
+    combine: str = "path"
+    merge: bool = False
+    proj: bool = True
+    reductions: bool = False
+    round: int = 1
     note: str = ""
 
 
-# The design every space uses: chosen on NB201 CIFAR-10 validation accuracy only (docs/sed.md).
+# The design every space uses: round 2 (docs/sed.md), chosen by the declared rule (highest
+# minimum development rho over NB201 C10 valid, the NB101 development half and the NATS-SSS C10
+# development half) among the designs of `narank.proxies.sed_variants.DESIGNS`.
 FROZEN = SedDesign(
-    "sed-v2", macro=False, split=True, concat="entropy",
-    note="v1 on NB201; NB101: real (split) widths and entropy-mean concatenation",
+    "sed-v3", combine="local", macro=True, split=False, merge=True, reductions=True, round=2,
+    note="local entropy changes summed over the live ops, the merge term, the whole network "
+         "skeleton (cells at their widths + reduction blocks), cell width for every NB101 vertex",
 )
 
 
@@ -116,6 +138,66 @@ def propagate_edges(gains: np.ndarray) -> np.ndarray:
     return np.concatenate([_entropy(v[0])[:, None], _entropy(edge_v), _entropy(v[3])[:, None]], 1)
 
 
+def live_edges(gains: np.ndarray) -> np.ndarray:
+    """(n, 6) bool: the edges (NB201 order) of 4-node cells that lie on an input->output path
+    of edges with a non-zero gain."""
+    alive = np.asarray(gains, dtype=float).reshape(-1, 6) > 0
+    n = len(alive)
+    reach = np.zeros((n, 4), dtype=bool)
+    reach[:, 0] = True
+    for e, (i, j) in enumerate(NB201_EDGES):  # edges are in order of their head node
+        reach[:, j] |= reach[:, i] & alive[:, e]
+    back = np.zeros((n, 4), dtype=bool)
+    back[:, 3] = True
+    for e, (i, j) in reversed(list(enumerate(NB201_EDGES))):
+        back[:, i] |= back[:, j] & alive[:, e]
+    return np.stack([alive[:, e] & reach[:, i] & back[:, j] for e, (i, j) in enumerate(NB201_EDGES)], 1)
+
+
+def local_edges(gains: np.ndarray, merge: bool = False) -> np.ndarray:
+    """Per-node local entropy changes (n, 8) of 4-node cells with edge `gains` (n, 6).
+
+    Input node 0; a live edge 1/2 log g (its op's change on a unit-variance input), a dead edge
+    FLOOR; output: the sum of the live edges' changes (plus 1/2 log m for every node summing
+    m >= 1 live edges if `merge`), FLOOR when no path is live."""
+    g = np.asarray(gains, dtype=float).reshape(-1, 6)
+    live = live_edges(g)
+    with np.errstate(divide="ignore"):
+        return _local_nodes(np.where(live, 0.5 * np.log(np.where(live, g, 1.0)), FLOOR), live, merge)
+
+
+# (edge -> head node) one-hot: live edges @ _INTO counts the live inputs of nodes 1, 2, 3
+_INTO = np.array([[j == jj for jj in (1, 2, 3)] for _, j in NB201_EDGES], dtype=float)
+
+
+def _local_nodes(h: np.ndarray, live: np.ndarray, merge: bool) -> np.ndarray:
+    """(n, 8) nodes from the live edges' local changes `h` (n, 6): see `local_edges`."""
+    h = np.where(live, h, FLOOR)
+    total = np.where(live, h, 0.0).sum(1)
+    if merge:
+        total = total + 0.5 * np.log(np.maximum(live @ _INTO, 1)).sum(1)
+    out = np.where(live.any(1), total, FLOOR)
+    return np.concatenate([np.zeros((len(h), 1)), h, out[:, None]], 1)
+
+
+@lru_cache(maxsize=64)
+def _mean_op_changes(widths: tuple[int, ...], design: SedDesign) -> np.ndarray:
+    """Each NB201 op's local change 1/2 log g, averaged over cells at `widths` (-inf for none)."""
+    with np.errstate(divide="ignore"):
+        per_op = np.mean([0.5 * np.log(nb201_gains(c, design)) for c in widths], axis=0)
+    per_op.flags.writeable = False
+    return per_op
+
+
+def cell_nodes(gains: np.ndarray, design: SedDesign) -> np.ndarray:
+    """Per-node SED (n, 8) of 4-node cells with edge `gains` (n, 6) under the design's combine."""
+    if design.combine == "path":
+        return propagate_edges(gains)
+    if design.combine == "local":
+        return local_edges(gains, design.merge)
+    raise ValueError(f"unknown combine rule {design.combine!r}")
+
+
 def sed_nb201_nodes(op_ids: np.ndarray, channels: int | None = None,
                     design: SedDesign | None = None) -> np.ndarray:
     """Per-node SED of NB201 cells, shape (n, 8): input, the 6 edge-op nodes, output.
@@ -128,7 +210,13 @@ def sed_nb201_nodes(op_ids: np.ndarray, channels: int | None = None,
         widths: Sequence[int] = (channels,)
     else:
         widths = [c for c, _ in NB201_NETWORK] if d.macro else (NB201_STEM,)
-    return np.mean([propagate_edges(nb201_gains(c, d)[op_ids]) for c in widths], axis=0)
+    if d.combine == "local":
+        # which edges are live does not depend on the width, so the mean over the network's cells
+        # is the mean of each op's local change over their widths (one pass, not one per cell)
+        per_op = _mean_op_changes(tuple(widths), d)
+        return _local_nodes(per_op[op_ids], live_edges(op_ids != 0), d.merge)
+    unique, counts = np.unique(widths, return_counts=True)
+    return np.average([cell_nodes(nb201_gains(c, d)[op_ids], d) for c in unique], axis=0, weights=counts)
 
 
 def sed_nb201(cells: Iterable[object] | np.ndarray, channels: int | None = None,
@@ -163,10 +251,26 @@ def sed_natsss_nodes(channels: np.ndarray, design: SedDesign | None = None) -> n
     the node entropies over the 3 cells; otherwise only the first (stem-width) cell counts."""
     from narank.spaces.natsss import STAGES
 
+    d = design or FROZEN
     ch = np.asarray(channels, dtype=float).reshape(-1, 5)
-    stages = STAGES if (design or FROZEN).macro else STAGES[:1]
-    return np.mean([propagate_edges(natsss_edge_gains(ch[:, a], ch[:, b], design))
-                    for a, b in stages], axis=0)
+    stages = STAGES if d.macro else STAGES[:1]
+    nodes = np.mean([cell_nodes(natsss_edge_gains(ch[:, a], ch[:, b], d), d) for a, b in stages], axis=0)
+    if d.combine == "local" and d.macro and d.reductions:
+        live = nodes[:, -1] > FLOOR
+        red = sum(residual_reduction(ch[:, a], ch[:, b], d) for a, b in ((0, 1), (2, 3)))
+        nodes[:, -1] = np.where(live, nodes[:, -1] + red / len(stages), FLOOR)
+    return nodes
+
+
+def residual_reduction(c_in: np.ndarray, c_out: np.ndarray, design: SedDesign | None = None) -> np.ndarray:
+    """Local entropy change of a ResNet reduction block c_in -> c_out (NB201 / NATS-SSS): ReLU-conv3x3
+    (stride 2) c_in -> c_out and ReLU-conv3x3 c_out -> c_out, each 1/2 log(9 C_in / 2); shortcut:
+    2x2 avg-pool (gain 1/4) then a 1x1 conv (no ReLU, gain c_in); with `merge`, the sum of
+    the two branches adds 1/2 log 2."""
+    d = design or FROZEN
+    c_in, c_out = np.asarray(c_in, dtype=float), np.asarray(c_out, dtype=float)
+    h = 0.5 * (np.log(conv_gain(3, c_in, d.relu)) + np.log(conv_gain(3, c_out, d.relu)) + np.log(c_in / 4))
+    return h + (0.5 * np.log(2) if d.merge else 0.0)
 
 
 # ----------------------------------------------------------------------------- NB101
@@ -238,6 +342,10 @@ def nb101_cell_entropies(adj: np.ndarray, ops: np.ndarray, c_in: int, c_out: int
     out = NB101_MAX_VERTICES - 1
     n = adj.shape[0]
     ch = nb101_channels(adj, c_in, c_out) if d.split else np.full((n, NB101_MAX_VERTICES), float(c_out))
+    if d.combine == "local":
+        return nb101_local(adj, ops, ch, c_in, d)
+    if d.combine != "path":
+        raise ValueError(f"unknown combine rule {d.combine!r}")
     proj = d.relu * c_in
     v = np.zeros((n, NB101_MAX_VERTICES))
     v[:, 0] = 1.0
@@ -267,6 +375,37 @@ def nb101_cell_entropies(adj: np.ndarray, ops: np.ndarray, c_in: int, c_out: int
     return h
 
 
+def nb101_local(adj: np.ndarray, ops: np.ndarray, ch: np.ndarray, c_in: float,
+                d: SedDesign) -> np.ndarray:
+    """Per-vertex local entropy changes (n, 7) of padded, pruned NB101 cells (vertex widths `ch`).
+
+    Interior vertex t: its op's change on a unit-variance input, 1/2 log g (conv k^2 C_t / 2,
+    max-pool 0.357), plus, if the input feeds t and `d.proj`, the projection's 1/2 log(C_in / 2),
+    plus 1/2 log m_t with `d.merge` (m_t live inputs summed). Output: the sum of the interior
+    vertices' values, plus its own projection and merge (concatenation itself changes no
+    channel's entropy). Padding vertices: FLOOR."""
+    out = NB101_MAX_VERTICES - 1
+    n = adj.shape[0]
+    real = ops[:, 1:out] < 3
+    k2 = np.where(ops[:, 1:out] == 0, 9.0, 1.0)
+    gain = np.where(ops[:, 1:out] == 2, MAX9_VAR, d.relu * k2 * ch[:, 1:out])
+    with np.errstate(divide="ignore"):
+        h = 0.5 * np.log(np.where(real, gain, 1.0))
+    proj = 0.5 * np.log(d.relu * c_in) if d.proj else 0.0
+    h = h + adj[:, 0, 1:out] * proj
+    if d.merge:
+        m = adj[:, :out, 1:out].sum(1)
+        h = h + 0.5 * np.log(np.maximum(m, 1))
+    h_out = np.where(real, h, 0.0).sum(1) + adj[:, 0, out] * proj
+    if d.merge:
+        h_out = h_out + 0.5 * np.log(adj[:, 1:out, out].any(1).astype(float) + adj[:, 0, out])
+    vals = np.full((n, NB101_MAX_VERTICES), FLOOR)
+    vals[:, 0] = 0.0
+    vals[:, 1:out] = np.where(real, h, FLOOR)
+    vals[:, out] = h_out
+    return vals
+
+
 def sed_nb101_batch(specs: Sequence[tuple[np.ndarray, Sequence[str]]], channels: int | None = None,
                     design: SedDesign | None = None) -> list[np.ndarray]:
     """Per-vertex SED of many pruned NB101 specs (matrix, ops), vectorized; one array per cell
@@ -278,7 +417,8 @@ def sed_nb101_batch(specs: Sequence[tuple[np.ndarray, Sequence[str]]], channels:
         slots: Sequence[tuple[int, int]] = ((channels, channels),)
     else:
         slots = NB101_NETWORK if d.macro else NB101_NETWORK[:1]
-    h = np.mean([nb101_cell_entropies(adj, ops, a, b, d) for a, b in slots], axis=0)
+    unique, counts = np.unique(np.asarray(slots), axis=0, return_counts=True)
+    h = np.average([nb101_cell_entropies(adj, ops, a, b, d) for a, b in unique], axis=0, weights=counts)
     return [np.r_[row[:n - 1], row[-1]] for row, n in zip(h, sizes, strict=True)]
 
 

@@ -556,8 +556,10 @@ class NATSSSSpace(SearchSpace):
         return out
 
     def sed_nodes(self, cells: Sequence[NATSSSCell]) -> list[np.ndarray]:
-        """Per-node SED, see `sed_nodes_matrix`."""
-        return list(sed_nodes_matrix(channels_matrix(cells)))
+        """Per-node SED of the frozen design (`narank.proxies.sed.sed_natsss_nodes`)."""
+        from narank.proxies.sed import sed_natsss_nodes
+
+        return list(sed_natsss_nodes(channels_matrix(cells)))
 
     # ---------------------------------------------------------------- networks
 

@@ -645,9 +645,9 @@ class NB101Space(SearchSpace):
         return nb101_enumerate.load_space().dense(start, stop)
 
     def sed_nodes(self, cells: Sequence[NB101Cell]) -> list[np.ndarray]:
-        from narank.proxies.sed import sed_nb101_nodes
+        from narank.proxies.sed import sed_nb101_batch
 
-        return [sed_nb101_nodes(c) for c in cells]
+        return sed_nb101_batch([(np.asarray(c.matrix), c.ops) for c in cells])
 
     def net_config(self, cell: NB101Cell, dataset: str | None = None, channels: int | None = None,
                    cells: int | None = None, num_classes: int | None = None) -> dict[str, Any]:
