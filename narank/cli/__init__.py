@@ -18,7 +18,7 @@ import sys
 from narank.errors import NarankError
 
 COMMANDS = ("describe", "enumerate", "convert", "train", "evaluate", "search", "sample", "proxies", "rank",
-            "oneshot")
+            "oneshot", "evolve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,14 +10,18 @@ from typing import Any
 from narank.spaces import space_names
 from narank.threads import add_threads_argument
 
-HELP = "score cells with a zero-cost proxy (sed, ntk, lr); rank correlation when data is present"
+HELP = ("score cells with a zero-cost proxy (sed, ntk, lr, the zero-cost suite, EZNAS programs); rank "
+        "correlation when data is present")
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the `proxies` subcommand."""
     p = subparsers.add_parser("proxies", help=HELP, description=HELP)
     p.add_argument("--space", required=True, help=f"search space: {', '.join(space_names())}")
-    p.add_argument("--proxy", required=True, help="sed (topology), ntk (NTK κ), lr (regions)")
+    p.add_argument("--proxy", required=True,
+                   help="sed (topology), ntk (NTK κ), lr (regions); synflow, snip, grasp, grad_norm, fisher, "
+                   "jacov, nwot, params, flops (the zero-cost suite); eznas-published, or eznas:PROGRAM.json "
+                   "(a program written by `narank evolve`)")
     p.add_argument("--dataset", help="dataset of the space (default: its first, cifar10)")
     p.add_argument("--limit", type=int, help="score a seeded random sample of N cells")
     p.add_argument("--seed", type=int, default=0, help="seed of the sample and the proxy inits")

@@ -23,6 +23,8 @@ _LAZY = {
     "ntk_condition_number": "narank.proxies.ntk",
     "sed_search": "narank.proxies.zero_shot",
     "tenas_search": "narank.proxies.zero_shot",
+    "suite_scores": "narank.proxies.zc_suite",
+    "zc_proxy": "narank.proxies.zc_suite",
 }
 
 

@@ -16,7 +16,9 @@ from narank.errors import NarankError
 from narank.spaces.nb201 import NUM_CLASSES
 from narank.store import ResultStore
 
-PROXIES = ("sed", "ntk", "lr")
+PROXIES = ("sed", "ntk", "lr", "synflow", "snip", "grasp", "grad_norm", "fisher", "jacov", "nwot", "params",
+           "flops", "eznas-published")
+EZNAS_PREFIX = "eznas:"  # eznas:PATH scores cells with an evolved program saved by `narank evolve`
 # A killed sweep loses only the results not yet appended: they are appended once 1% of the
 # sweep is pending (at most every 0.2 s, so fast proxies do not write a part per cell), and
 # at least every 2 s or 2,000 rows.
@@ -35,15 +37,21 @@ def _flush_due(pending: int, elapsed: float, total: int) -> bool:
 
 def check_proxy(proxy: str) -> str:
     """Return `proxy` if known, else raise an error listing the choices."""
+    if proxy.startswith(EZNAS_PREFIX):
+        from narank.eznas.program import Program
+
+        Program.load(proxy[len(EZNAS_PREFIX):])  # a clear error if missing or malformed
+        return proxy
     if proxy not in PROXIES:
-        raise NarankError(f"unknown proxy {proxy!r}: use one of {', '.join(PROXIES)}")
+        raise NarankError(f"unknown proxy {proxy!r}: use one of {', '.join(PROXIES)}, or eznas:PROGRAM.json")
     return proxy
 
 
 def proxy_store(proxy: str, space: str, dataset: str, params: dict[str, Any],
                 root: Path | None = None) -> ResultStore:
     """The result store of one (proxy, space, dataset, settings) combination."""
-    return ResultStore.for_settings(space, proxy, {"dataset": dataset, **params}, root)
+    name = "eznas" if proxy.startswith(EZNAS_PREFIX) else proxy  # the formula is in `params`
+    return ResultStore.for_settings(space, name, {"dataset": dataset, **params}, root)
 
 
 def default_params(proxy: str, dataset: str, seed: int, **overrides: Any) -> dict[str, Any]:
@@ -56,6 +64,18 @@ def default_params(proxy: str, dataset: str, seed: int, **overrides: Any) -> dic
         )
     elif proxy == "lr":
         base = dict(seed=seed, n_inits=3, n_samples=1000, channels=1, resolution=3)
+    elif proxy.startswith("eznas"):
+        from narank.eznas.program import PUBLISHED, Program
+
+        program = Program.load(proxy[len(EZNAS_PREFIX):]) if proxy != "eznas-published" else None
+        settings = dict(program.settings.key()) if program else {}
+        if "images" in settings:  # `images` means an image array here; a program names its source
+            settings["image_source"] = settings.pop("images")
+        base = dict(formula=program.formula if program else PUBLISHED, **settings,
+                    num_classes=NUM_CLASSES.get(dataset, 10))
+    elif proxy != "sed":  # the zero-cost suite: one small seeded network, real images (digits)
+        base = dict(seed=seed, batch=8, resolution=8, channels=8, cells=1,
+                    num_classes=NUM_CLASSES.get(dataset, 10))
     else:
         base = {}
     unknown = set(overrides) - set(base) - {"images"}
@@ -76,6 +96,16 @@ def compute_one(proxy: str, cell: Any, params: dict[str, Any]) -> float:
         from narank.proxies.ntk import ntk_condition_number
 
         return ntk_condition_number(cell, **params).value
+    if proxy.startswith("eznas"):
+        from narank.eznas.program import eznas_score
+
+        if "images" in params:
+            raise NarankError("EZNAS programs read their images from their settings; pass no image array")
+        return eznas_score(cell, **params)
+    if proxy != "lr":
+        from narank.proxies.zc_suite import zc_proxy
+
+        return zc_proxy(cell, proxy, **params)
     from narank.proxies.linear_regions import linear_regions
 
     return linear_regions(cell, **params).value

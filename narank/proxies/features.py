@@ -51,3 +51,6 @@ def ntk_feature(cell, dataset: str) -> np.ndarray:
     kappa = _ntk_kappa(cell, dataset)
     value = np.log10(kappa) / 5.0 if np.isfinite(kappa) and kappa > 0 else 2.0
     return np.full((len(structure(cell)[0]), 1), value)
+
+
+import narank.eznas.features  # noqa: E402,F401 - registers the EZNAS program features (eznas-published)

@@ -1,0 +1,1 @@
+"""EZNAS: zero-cost proxies evolved by genetic programming over statistics of networks at initialization."""

@@ -1,0 +1,141 @@
+"""An EZNAS program: a formula over a block's statistic tensors; saved as JSON, scored as a proxy.
+
+A network's score is the program's value averaged over its conv blocks. Any non-finite block
+value or numerical error makes the score NaN (never a silently skipped block).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from narank.errors import NarankError
+from narank.eznas.primitives import build_pset, namespace
+from narank.eznas.stats import NetworkStats, StatsSettings, collect_stats, random_like
+
+PUBLISHED = "frobenius_in(sigmoid_in(logdet_in(sign_in(g_in_data))))"
+FORMAT = "narank-eznas-program/1"
+_PSET = None
+_NAMES: dict[str, Any] | None = None
+
+
+def pset():
+    """The shared DEAP primitive set (built once per process)."""
+    global _PSET
+    if _PSET is None:
+        _PSET = build_pset()
+    return _PSET
+
+
+def _namespace() -> dict[str, Any]:
+    global _NAMES
+    if _NAMES is None:
+        _NAMES = {"__builtins__": {}, **namespace()}
+    return _NAMES
+
+
+def check_formula(formula: str) -> str:
+    """`formula` if it parses as a typed EZNAS program, else a NarankError saying why."""
+    from deap import gp
+
+    try:
+        tree = gp.PrimitiveTree.from_string(formula, pset())
+    except Exception as exc:  # DEAP raises TypeError/IndexError/KeyError on bad text
+        raise NarankError(
+            f"not an EZNAS formula: {formula!r} ({type(exc).__name__}: {exc}); example: {PUBLISHED}"
+        ) from None
+    if tree.root.ret is not float:
+        raise NarankError(f"an EZNAS formula must give a number, {formula!r} gives a tensor")
+    return str(tree)
+
+
+@dataclass
+class Program:
+    """A formula plus where it came from (settings of its statistics, evolution summary)."""
+
+    formula: str
+    settings: StatsSettings = field(default_factory=StatsSettings)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.formula = check_formula(self.formula)
+        self._code = compile(self.formula, "<eznas>", "eval")
+
+    # ------------------------------------------------------------------ scoring
+
+    def block_value(self, block: Any) -> float:
+        """The program on one block (a mapping name -> array); NaN on any numerical failure."""
+        with np.errstate(all="ignore"):
+            try:
+                value = float(eval(self._code, _namespace(), block))  # noqa: S307 - checked formula
+            except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+                return math.nan
+        return value if math.isfinite(value) else math.nan
+
+    def score_stats(self, stats: NetworkStats) -> float:
+        """Mean of the block values (NaN if any block fails, or the network has no block)."""
+        values = [self.block_value(b) for b in stats.block_arrays()]
+        if not values or any(math.isnan(v) for v in values):
+            return math.nan
+        return float(np.mean(values))
+
+    def score(self, cell: Any, num_classes: int = 10) -> float:
+        """Collect the cell's statistics (this program's settings) and score them."""
+        return self.score_stats(collect_stats(cell, self.settings, num_classes))
+
+    def control_score(self, stats: NetworkStats, seed: int) -> float:
+        """The score on random tensors of the statistics' shapes (the shape-only control)."""
+        return self.score_stats(random_like(stats, seed))
+
+    # ------------------------------------------------------------------ files
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "formula": self.formula, "settings": self.settings.key(), "meta": self.meta}
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the program as JSON (atomically) and its formula as text next to it (.txt)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2, default=float) + "\n")
+        os.replace(tmp, path)
+        path.with_suffix(".txt").write_text(self.formula + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Program:
+        """Read a program saved by `save` (or any JSON with a 'formula'); clear errors otherwise."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise NarankError(
+                f"{path}: no such EZNAS program file; write one with `narank evolve --out`"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise NarankError(f"{path}: not a readable EZNAS program JSON ({exc})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("formula"), str):
+            raise NarankError(f"{path}: an EZNAS program is a JSON object with a 'formula' string")
+        raw = data.get("settings") or {}
+        known = set(StatsSettings().key())
+        if not isinstance(raw, dict) or set(raw) - known:
+            raise NarankError(f"{path}: 'settings' must be an object with keys from {sorted(known)}")
+        return cls(data["formula"], StatsSettings(**raw), dict(data.get("meta") or {}))
+
+
+def published(settings: StatsSettings | None = None) -> Program:
+    """The published EZNAS proxy: frobenius(sigmoid(logdet(sign(gradient at the ReLU input, data))))."""
+    return Program(PUBLISHED, settings or StatsSettings(), {"source": "EZNAS paper (Akhauri et al., 2022)"})
+
+
+def eznas_score(
+    cell: Any, formula: str = PUBLISHED, num_classes: int = 10, image_source: str = "digits", **settings: Any
+) -> float:
+    """One cell's score under a formula (the proxy-cache entry point)."""
+    return Program(formula, StatsSettings(images=image_source, **settings)).score(cell, num_classes)

@@ -1,0 +1,377 @@
+"""EZNAS: statistics, safe primitives, programs (save/load, the published formula by hand), evolution."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import random
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from narank.eznas import evolve as ev
+from narank.eznas.primitives import LOGDET_FLOOR, namespace
+from narank.eznas.program import PUBLISHED, Program, published
+from narank.eznas.stats import TENSORS, NetworkStats, Packed, StatsSettings, collect_stats, conv_blocks
+from narank.spaces import get_space
+
+CELL = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|none~2|"
+SMALL = StatsSettings(channels=4, batch=4, resolution=8)
+
+
+@pytest.fixture(scope="module")
+def cell():
+    return get_space("nb201").parse(CELL)
+
+
+@pytest.fixture(scope="module")
+def stats(cell):
+    return collect_stats(cell, SMALL)
+
+
+def test_statistic_shapes_per_block(cell, stats):
+    torch.manual_seed(SMALL.seed)
+    model = get_space("nb201").network(cell, channels=4, cells=1, num_classes=10)
+    blocks = conv_blocks(model)
+    # 3 conv edges per cell x 3 stages + 2 per reduction block x 2
+    assert len(stats.blocks) == len(blocks) == 13
+    for block, module in zip(stats.blocks, blocks):
+        conv = module[1]
+        assert set(block) == set(TENSORS) and len(TENSORS) == 22
+        c_in, c_out = conv.in_channels, conv.out_channels
+        for name, packed in block.items():
+            shape = packed.values.shape
+            if name == "w" or name.startswith("gw"):
+                assert shape == tuple(conv.weight.shape)
+            elif "_in_" in name:
+                assert shape[:2] == (4, c_in)
+            else:
+                assert shape[:2] == (4, c_out)
+            assert packed.values.dtype == np.float16
+    # the data and noise passes differ, the weight is shared
+    b = stats.block_arrays().__next__()
+    assert not np.allclose(b["a_in_data"], b["a_in_noise"])
+
+
+def test_packing_keeps_tiny_gradients():
+    x = np.array([1e-9, -3e-10, 0.0], dtype=np.float32)
+    assert np.allclose(Packed.pack(x).unpack(), x, rtol=1e-3, atol=0)
+
+
+def test_statistics_deterministic_per_seed(cell):
+    a = collect_stats(cell, SMALL).blocks[2]
+    b = collect_stats(cell, SMALL).blocks[2]
+    c = collect_stats(cell, StatsSettings(channels=4, batch=4, resolution=8, seed=1)).blocks[2]
+    assert all(np.array_equal(a[k].values, b[k].values) and a[k].scale == b[k].scale for k in a)
+    assert not np.array_equal(a["w"].values, c["w"].values)
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.zeros((3, 2, 4, 4)),
+        -np.abs(np.random.default_rng(0).normal(size=(3, 2, 4, 4))),
+        np.ones((3, 2, 4, 4)),
+        np.full((2, 2, 1, 1), -1e30),
+    ],
+    ids=["zeros", "negatives", "singular", "huge"],
+)
+def test_primitives_safe(x):
+    """Every primitive on zeros, negatives, singular (all-ones) and huge tensors: no error, finite."""
+    names = namespace()
+    for name, fn in names.items():
+        if name == "one":
+            continue
+        with np.errstate(all="ignore"):
+            if name.endswith("_s"):
+                arity = 2 if name[:-2] in ("add", "sub", "mul", "div", "max", "min") else 1
+                value = fn(*([float(x.flat[0])] * arity))
+            else:
+                binary = name.rsplit("_", 1)[0] in (
+                    "add",
+                    "sub",
+                    "mul",
+                    "div",
+                    "max",
+                    "min",
+                    "greater",
+                    "less",
+                    "cosine",
+                )
+                value = fn(x, x) if binary else fn(x)
+        overflowing = (
+            "square",
+            "exp",
+            "mul",
+            "sum",
+            "frobenius",
+            "inv",
+            "div",
+            "std",
+            "add",
+            "sub",
+            "kernel_logdet",
+        )
+        if name.startswith(overflowing) and np.abs(x).max() > 1e20:
+            continue  # float overflow of huge values is allowed: it becomes NaN at scoring
+        assert np.all(np.isfinite(value)), (name, value)
+
+
+def test_logdet_singular_and_hand_value():
+    names = namespace()
+    ones = np.ones((1, 1, 3, 3))
+    assert names["logdet_in"](ones).item() == LOGDET_FLOOR
+    m = np.array([[[[2.0, 1.0], [1.0, 3.0]]]])  # det 5
+    assert names["logdet_in"](m).item() == pytest.approx(math.log(5))
+    assert names["logdet_in"](-m).item() == pytest.approx(math.log(5))  # |det|
+    assert np.isfinite(names["kernel_logdet_in"](np.zeros((4, 3, 2, 2))))
+
+
+def test_program_round_trip(tmp_path, stats):
+    program = Program("mean_out(mul_out(a_out_data, g_out_noise))", SMALL, {"note": "x"})
+    path = program.save(tmp_path / "prog.json")
+    assert (tmp_path / "prog.txt").read_text().strip() == program.formula
+    again = Program.load(path)
+    assert again.formula == program.formula and again.settings == program.settings
+    assert again.score_stats(stats) == program.score_stats(stats)
+    assert math.isfinite(program.score_stats(stats))
+
+
+def test_program_errors(tmp_path):
+    from narank.errors import NarankError
+
+    with pytest.raises(NarankError, match="not an EZNAS formula"):
+        Program("sign_in(nope)")
+    with pytest.raises(NarankError, match="gives a tensor"):
+        Program("sign_in(g_in_data)")
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(NarankError, match="'formula'"):
+        Program.load(bad)
+    with pytest.raises(NarankError, match="no such"):
+        Program.load(tmp_path / "missing.json")
+
+
+def test_nan_block_gives_nan_score():
+    block = {name: Packed.pack(np.ones((2, 2, 2, 2), np.float32)) for name in TENSORS}
+    block["a_in_data"] = Packed(np.full((2, 2, 2, 2), np.nan, np.float16), 1.0)
+    stats = NetworkStats([block])
+    assert math.isnan(Program("mean_in(a_in_data)").score_stats(stats))
+    assert Program("mean_in(g_in_data)").score_stats(stats) == 1.0
+
+
+def test_published_formula_by_hand():
+    """frobenius(sigmoid(logdet(sign(dL/d relu input)))) on one ReLU-Conv-BN block, 2x2 images."""
+    torch.manual_seed(3)
+    block = nn.Sequential(nn.ReLU(), nn.Conv2d(3, 2, 1, bias=False), nn.BatchNorm2d(2))
+    model = nn.Sequential(block, nn.Flatten(), nn.Linear(8, 10))
+    x = torch.randn(2, 3, 2, 2)
+    y = torch.tensor([1, 7])
+    noise = torch.randn(2, 3, 2, 2)
+    stats = collect_stats(None, StatsSettings(batch=2, resolution=2), batch=(x, y, noise), model=model)
+    # by hand: the gradient of the loss at the block input, through autograd on a fresh copy
+    xr = x.clone().requires_grad_(True)
+    model.train()
+    nn.functional.cross_entropy(model(xr), y).backward()
+    s = np.sign(xr.grad.numpy())  # [2, 3, 2, 2]
+    total = 0.0
+    for b in range(2):
+        for c in range(3):
+            (p, q), (r, t) = s[b, c]
+            det = abs(p * t - q * r)  # 0 or 2 for a matrix of signs
+            sigmoid = 1.0 / (1.0 + math.exp(-math.log(det))) if det > 0 else 0.0  # log det = -1000
+            total += sigmoid**2
+    assert 0 < total < 6
+    assert published().score_stats(stats) == pytest.approx(math.sqrt(total), rel=1e-6)
+    assert PUBLISHED.startswith("frobenius_in(sigmoid_in(logdet_in(sign_in(g_in_data")
+
+
+def test_cifar_batch_images_feed_the_statistics(tmp_path, cell):
+    """A tiny file in the CIFAR-10 python batch format is read and used as the data pass."""
+    rng = np.random.default_rng(0)
+    batch = {b"data": rng.integers(0, 256, (6, 3072), dtype=np.uint8), b"labels": [0, 1, 2, 3, 4, 5]}
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(pickle.dumps(batch))
+    settings = StatsSettings(channels=4, batch=4, resolution=8, images=str(path))
+    stats = collect_stats(cell, settings)
+    digits = collect_stats(cell, SMALL)
+    a = next(stats.block_arrays())["a_in_data"]
+    assert a.shape[0] == 4 and not np.allclose(a, next(digits.block_arrays())["a_in_data"])
+
+
+def test_fitness_counts_failures():
+    acc = np.arange(10.0)
+    subsets = [np.arange(10)]
+    assert ev.fitness(acc.copy(), acc, subsets) == (pytest.approx(1.0), "ok")
+    assert ev.fitness(np.where(acc > 5, np.nan, acc), acc, subsets) == (ev.WORST, "nan")
+    assert ev.fitness(np.ones(10), acc, subsets) == (ev.WORST, "constant")
+
+
+def _synthetic_pool(tmp_path, n=48, seed=0):
+    """Random statistics whose output-side tensors share one scale per network, the others not;
+    accuracy = a known program's score, so tau 1 is reachable only through output-side tensors."""
+    rng = np.random.default_rng(seed)
+    nets = []
+    for _ in range(n):
+        out_scale = rng.uniform(0.1, 3)
+        blocks = []
+        for _b in range(2):
+            block = {}
+            for name in TENSORS:
+                shape = (2, 2, 1, 1) if name == "w" or name.startswith("gw") else (4, 2, 3, 3)
+                scale = out_scale if "_mid_" in name or "_out_" in name else rng.uniform(0.1, 3)
+                block[name] = Packed.pack(rng.normal(size=shape).astype(np.float32) * scale)
+            blocks.append(block)
+        nets.append(NetworkStats(blocks))
+    answer = Program("frobenius_out(a_mid_noise)")
+    acc = np.array([answer.score_stats(s) for s in nets])
+    path = ev.save_pool(tmp_path / "pool.pkl", nets, {"synthetic": seed})
+    return path, acc
+
+
+def test_evolution_improves_on_synthetic_problem(tmp_path):
+    path, acc = _synthetic_pool(tmp_path)
+    config = ev.EvolveConfig(population=24, generations=8, seed=0, subsets=2, subset_size=32)
+    cache, log, _, control = ev.evolve_on_pool(path, acc, config, tmp_path / "run", progress=False)
+    assert log[-1]["best"] >= 0.9 and log[-1]["best"] >= log[0]["best"]
+    assert log[-1]["median"] >= log[0]["median"] + 0.5  # the population, not one lucky program
+    assert "out" in log[-1]["best_formula"]  # found through the output-side tensors
+    assert len(cache) > config.population  # new programs were made and scored
+
+
+def test_evolution_resumes_identically(tmp_path):
+    path, acc = _synthetic_pool(tmp_path, n=24)
+    full = ev.EvolveConfig(population=10, generations=3, seed=5, subsets=1, subset_size=20)
+    _, log_full, _, _ = ev.evolve_on_pool(path, acc, full, tmp_path / "a", progress=False)
+    random.seed(123)  # the resumed run must restore its own RNG states, not use the process's
+    part = ev.EvolveConfig(population=10, generations=2, seed=5, subsets=1, subset_size=20)
+    ev.evolve_on_pool(path, acc, part, tmp_path / "b", progress=False)
+    random.seed(999)
+    _, log_resumed, _, _ = ev.evolve_on_pool(path, acc, full, tmp_path / "b", progress=False)
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in log_full]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in log_resumed] == strip
+    with open(tmp_path / "b" / ev.CHECKPOINT, "rb") as fh:
+        assert pickle.load(fh)["generation"] == 3
+    from narank.errors import NarankError
+
+    other = ev.EvolveConfig(population=12, generations=3, seed=5, subsets=1, subset_size=20)
+    with pytest.raises(NarankError, match="different evolution run"):
+        ev.evolve_on_pool(path, acc, other, tmp_path / "b", progress=False)
+
+
+def test_evolve_cli_end_to_end(tmp_path, nb201_csv, capsys):
+    """`narank evolve` on a tiny pool writes a program `narank proxies --proxy eznas:` reads."""
+    from narank.cli import main
+
+    out = tmp_path / "prog.json"
+    args = [
+        "evolve",
+        "--space",
+        "nb201",
+        "--population",
+        "6",
+        "--generations",
+        "2",
+        "--pool",
+        "12",
+        "--out",
+        str(out),
+        "--data",
+        str(nb201_csv),
+        "--json",
+        "--batch",
+        "4",
+    ]
+    assert main(args) == 0
+    program = Program.load(out)
+    assert program.settings.batch == 4 and len(program.meta["evolution_ids"]) == 12
+    assert not set(program.meta["evolution_ids"]) & set(program.meta["validation_ids"])
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "proxies",
+                "--space",
+                "nb201",
+                "--proxy",
+                f"eznas:{out}",
+                "--limit",
+                "3",
+                "--no-cache",
+                "--data",
+                str(nb201_csv),
+                "--json",
+            ]
+        )
+        == 0
+    )
+    assert '"n": 3' in capsys.readouterr().out
+    assert main(args) == 0  # a finished run resumes: nothing left to do, same program
+    assert Program.load(out).formula == program.formula
+
+
+def test_evolve_cli_bad_input(tmp_path, capsys):
+    from narank.cli import main
+
+    assert main(["evolve", "--space", "nb201", "--population", "2", "--out", str(tmp_path / "p.json")]) == 2
+    assert "--population" in capsys.readouterr().err
+    assert main(["evolve", "--space", "nb201", "--out", str(tmp_path / "p.txt")]) == 2
+    assert (
+        main(
+            [
+                "evolve",
+                "--space",
+                "nb201",
+                "--out",
+                str(tmp_path / "p.json"),
+                "--images",
+                str(tmp_path / "nothing"),
+            ]
+        )
+        == 2
+    )
+    assert main(["proxies", "--space", "nb201", "--proxy", "eznas:/no/such.json"]) == 2
+
+
+def test_program_as_ranker_node_feature(tmp_path, monkeypatch, cell):
+    from narank.eznas.features import register_program_feature
+    from narank.graphs import to_graph
+
+    monkeypatch.setenv("NARANK_CACHE", str(tmp_path / "cache"))
+    program = Program("mean_out(abs_out(g_out_data))", SMALL)
+    path = program.save(tmp_path / "feature.json")
+    register_program_feature(path, "eznas-test")
+    column = to_graph(cell, ("eznas-test",)).x[:, -1].numpy()
+    value = program.score(cell)
+    assert np.allclose(column, np.sign(value) * np.log1p(abs(value)), rtol=1e-5)
+
+
+def test_gaussian_images_only_when_asked(cell, stats):
+    """'gaussian' replaces the data pass by noise (an explicit option); the noise pass is unchanged."""
+    noisy = collect_stats(cell, StatsSettings(channels=4, batch=4, resolution=8, images="gaussian"))
+    first, base = next(noisy.block_arrays()), next(stats.block_arrays())
+    assert np.array_equal(first["a_in_noise"], base["a_in_noise"])
+    assert not np.allclose(first["a_in_data"], base["a_in_data"])
+
+
+def test_shape_only_program_is_penalized():
+    """sqrt(numel) of a block (Frobenius norm of a normalized tensor) ranks nets by width alone: its tau
+    survives random tensors of the same shapes, so the evolution subtracts the excess; a program
+    reading the values does not keep its tau on random tensors."""
+    rng = np.random.default_rng(0)
+    nets = []
+    for width in range(1, 25):
+        block = {name: Packed.pack(rng.normal(size=(2, width, 1, 1) if name.startswith(("w", "gw"))
+                                              else (4, width, 2, 2)).astype(np.float32) * width)
+                 for name in TENSORS}
+        nets.append(NetworkStats([block]))
+    acc = np.arange(24.0)
+    shape = Program("frobenius_in(normalize_in(a_in_data))")
+    values = Program("std_in(a_in_data)")
+    control = [ev.random_like(s, i) for i, s in enumerate(nets)]
+    assert ev.kendall(np.array([shape.score_stats(s) for s in nets]), acc) == pytest.approx(1.0)
+    assert ev.shape_excess(np.array([shape.score_stats(s) for s in control]), acc, 0.2) == pytest.approx(0.8)
+    assert ev.kendall(np.array([values.score_stats(s) for s in nets]), acc) > 0.95
+    assert ev.shape_excess(np.array([values.score_stats(s) for s in control]), acc, 0.2) == 0.0
