@@ -17,7 +17,7 @@ from narank.benchmarks import BenchmarkTable, NotInTableError, load_table
 from narank.errors import NarankError
 from narank.search.harness import run_method
 from narank.search.loop import SearchConfig
-from narank.search.oracle import BudgetExhausted, Oracle, OracleTable, oracle_table
+from narank.search.oracle import BudgetExhausted, DuplicateLookup, Oracle, OracleTable, oracle_table
 from narank.search.tier_stats import (
     TierSampler,
     bin_index,
@@ -51,15 +51,17 @@ def test_oracle_reveals_validation_and_records_test_accuracy(table):
     assert c100.best_valid == pytest.approx(np.nanmax(valid))
     assert c100.best_test == pytest.approx(np.max(test))
     oracle = Oracle(c100, 3)
-    cells = [NB201.parse(i) for i in (0, 77, 4096)]
+    cells = [NB201.parse(i) for i in (0, 77, 4096, 5000)]
     assert oracle.query(cells[0]) == pytest.approx(valid[0])  # the search metric: validation
     assert oracle.used == 1 and oracle.remaining == 2
     assert oracle.seen(cells[0]) and not oracle.seen(cells[1])
     oracle.query(cells[1])
-    oracle.query(cells[0])  # a repeat is a lookup too
+    with pytest.raises(DuplicateLookup):  # the protocol: a repeat is refused, not charged
+        oracle.query(cells[0])
+    oracle.query(cells[2])
     assert oracle.used == 3 and oracle.remaining == 0
     with pytest.raises(BudgetExhausted):
-        oracle.query(cells[2])
+        oracle.query(cells[3])
     q = oracle.history[1]
     assert (q.id, q.valid_acc, q.test_acc) == (NB201.canonical_id(cells[1]), valid[77], test[77])
     assert Oracle(c100, 1).budget == 1
@@ -257,7 +259,8 @@ def test_rea_evolves_children_of_its_population_and_never_repeats_a_lookup(table
 
 
 def test_sed_of_nb201_cells_by_hand():
-    from narank.proxies.sed import FLOOR, sed_nb201_nodes, sed_score
+    from narank.proxies.sed import FLOOR, sed_nb201, sed_nb201_nodes
+    from narank.proxies.sed_variants import SED_V2  # the round-1 path model (docs/sed.md)
 
     OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")  # op ids
 
@@ -273,12 +276,13 @@ def test_sed_of_nb201_cells_by_hand():
         "avg_pool_3x3": (10 / 81, (1 + 1 / 9 + 10 / 81) / 9),
     }
     for op, (v2, v3) in cases.items():
-        nodes = sed_nb201_nodes(np.array([[OPS.index(op)] * 6]), channels=16)[0]
+        nodes = sed_nb201_nodes(np.array([[OPS.index(op)] * 6]), channels=16, design=SED_V2)[0]
         g = {"skip_connect": 1.0, "nor_conv_1x1": 8.0, "nor_conv_3x3": 72.0, "avg_pool_3x3": 1 / 9}[op]
         edges = [g, g, g * g, g, g * g, g * v2]  # the power each edge delivers: g * v(source)
         assert nodes == pytest.approx([0.0, *[h(e) for e in edges], h(v3)]), op
         cell = NB201.parse(f"|{op}~0|+|{op}~0|{op}~1|+|{op}~0|{op}~1|{op}~2|")
-        assert sed_score(cell) == pytest.approx(h(v3))  # the cell score: the output node's entropy
+        # the cell score: the output node's entropy
+        assert sed_nb201(np.array([cell.op_ids]), 16, SED_V2)[0] == pytest.approx(h(v3))
     mixed = "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|nor_conv_1x1~2|"
-    nodes = sed_nb201_nodes(np.array([NB201.parse(mixed).op_ids]), channels=16)[0]
+    nodes = sed_nb201_nodes(np.array([NB201.parse(mixed).op_ids]), channels=16, design=SED_V2)[0]
     assert nodes == pytest.approx([0.0, h(72), FLOOR, h(72), FLOOR, FLOOR, h(576), h(576)])

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from narank.benchmarks import NotInTableError, load_table
+from narank.benchmarks import BenchmarkTable, NotInTableError, load_table
 from narank.cli import main
 from narank.errors import NarankError
+from narank.search.bananas import bananas_search
 from narank.search.baselines import random_search, rea, uniform_search
 from narank.search.harness import parse_methods, run_method, summarise
 from narank.search.loop import SearchConfig, make_ranker, ranker_search
-from narank.search.oracle import BudgetExhausted, Oracle, oracle_table
+from narank.search.oracle import BudgetExhausted, DuplicateLookup, Oracle, oracle_table
+from narank.search.predictor_guided import GuidedConfig, xgb_search
+from narank.search.protocol import initial_cells
 from narank.search.tier_stats import (
     CellPool,
     TierSampler,
@@ -38,11 +42,21 @@ def c10(nb201_csv: Path):
     return oracle_table(load_table("nb201", nb201_csv), "cifar10")
 
 
+FAST_GUIDED = GuidedConfig(init=8, k=4, candidates=48, mutate_top=2)
+QUERY_METHODS = ["narank", "narank-nar", "uniform", "bananas", "xgb-graf", "rea", "random"]
+
+
 def _run(method: str, otable, budget: int, seed: int):
     if method == "narank":
         return ranker_search(otable, budget, seed, FAST)
+    if method == "narank-nar":
+        return ranker_search(otable, budget, seed, replace(FAST, sampler="nar", random_frac=0.2))
     if method == "uniform":
         return uniform_search(otable, budget, seed, FAST)
+    if method == "bananas":
+        return bananas_search(otable, budget, seed, FAST_GUIDED)
+    if method == "xgb-graf":
+        return xgb_search(otable, budget, seed, FAST_GUIDED)
     return rea(otable, budget, seed) if method == "rea" else random_search(otable, budget, seed)
 
 
@@ -51,39 +65,62 @@ def _run(method: str, otable, budget: int, seed: int):
 
 def test_oracle_counts_every_lookup_and_stops_at_budget(c10):
     oracle = Oracle(c10, 3)
-    cell = nb201.NB201Cell.from_index(0)
-    for _ in range(3):
+    cells = initial_cells(c10, 0, 4)
+    for cell in cells[:3]:
         oracle.query(cell)
     assert oracle.used == 3 and oracle.remaining == 0
     with pytest.raises(BudgetExhausted):
-        oracle.query(cell)
+        oracle.query(cells[3])
     assert oracle.used == 3
 
 
-@pytest.mark.parametrize("method", ["narank", "uniform", "rea", "random"])
-def test_methods_spend_exactly_the_budget(c10, method):
+def test_oracle_refuses_a_functional_duplicate_without_charging(c10):
+    # two cells with different ids computing the same function (the same NB201 unique string)
+    a = nb201.NB201Cell(("nor_conv_3x3", "none", "none", "none", "none", "none"))
+    b = nb201.NB201Cell(("nor_conv_3x3", "none", "avg_pool_3x3", "none", "none", "none"))
+    assert c10.space.canonical_id(a) != c10.space.canonical_id(b) and cell_key(a) == cell_key(b)
+    oracle = Oracle(c10, 5)
+    oracle.query(a)
+    assert oracle.seen(b) and not oracle.fresh(b)
+    with pytest.raises(DuplicateLookup):
+        oracle.query(b)
+    assert oracle.used == 1
+
+
+@pytest.mark.parametrize("method", QUERY_METHODS)
+def test_methods_spend_exactly_the_budget_under_the_protocol(c10, method):
     run = _run(method, c10, 14, seed=1)
     assert run.queries == 14
-    assert len({q.id for q in run.history}) == 14  # no lookup wasted on a repeat
+    assert len({cell_key(q.cell) for q in run.history}) == 14  # no function looked up twice
     pick = run.pick()
     assert pick.valid_acc == max(q.valid_acc for q in run.history)
     assert len(run.curve()) == 14
+    # the shared initial cells: every method starts from the same prefix of the seed's order
+    n_init = 10 if method == "rea" else 8
+    first = [c10.space.canonical_id(c) for c in initial_cells(c10, 1, n_init)]
+    assert [q.id for q in run.history[:n_init]] == first
 
 
-def test_narank_avoids_functional_duplicates(c10):
-    run = ranker_search(c10, 20, 3, FAST)
-    assert len({cell_key(q.cell) for q in run.history}) == 20
-
-
-def test_truncated_run_equals_smaller_budget(c10):
-    long, short = ranker_search(c10, 20, 5, FAST), ranker_search(c10, 14, 5, FAST)
+@pytest.mark.parametrize("method", QUERY_METHODS)
+def test_truncated_run_equals_smaller_budget(c10, method):
+    long, short = _run(method, c10, 20, seed=5), _run(method, c10, 14, seed=5)
     assert [q.id for q in long.truncated(14).history] == [q.id for q in short.history]
+
+
+def test_nb101_methods_draw_from_the_pool(nb101_csv: Path):
+    full = load_table("nb101", nb101_csv)
+    small = BenchmarkTable("nb101", full.metrics.iloc[:1500])  # a small pool: mutations leave it often
+    otable = oracle_table(small, "cifar10")
+    for method in ("rea", "xgb-graf"):
+        run = _run(method, otable, 24, seed=0)
+        assert run.queries == 24 and all(otable.has(q.cell) for q in run.history)
+        assert len({cell_key(q.cell) for q in run.history}) == 24
 
 
 # ------------------------------------------------------------------------------ determinism
 
 
-@pytest.mark.parametrize("method", ["narank", "rea", "random"])
+@pytest.mark.parametrize("method", QUERY_METHODS)
 def test_same_seed_same_run(c10, method):
     a, b = _run(method, c10, 16, seed=7), _run(method, c10, 16, seed=7)
     assert [q.id for q in a.history] == [q.id for q in b.history]

@@ -1,4 +1,4 @@
-"""`narank search`: budgeted search with the NAR ranker against random search and REA."""
+"""`narank search`: budgeted search with the NAR ranker against its peers under one protocol."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from narank.errors import NarankError
 from narank.spaces import space_names
 from narank.threads import add_threads_argument
 
-HELP = "search a space under a lookup budget: narank vs REA, random and uniform sampling"
+HELP = "search a space under a lookup budget: narank vs BANANAS, XGBoost-on-GRAF, REA, random"
 DESCRIPTION = (
-    HELP + ". Each method may look up at most --budget ground-truth accuracies per seed; the "
-    "summary reports the accuracy of the cell each method picks. Prints only; a plot is written "
-    "only where --plot says. Needs the space's table (see data/README.md)."
+    HELP + ". Each method may look up at most --budget ground-truth accuracies per seed, under one "
+    "protocol: the same pool and initial cells, and no cell computing the same function as one "
+    "already looked up. The summary reports the accuracy of the cell each method picks. Prints "
+    "only; a plot is written only where --plot says. Needs the space's table (see data/README.md)."
 )
 
 
@@ -28,7 +29,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
     p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--methods", default="narank,rea,random,uniform",
-                   help="comma list of narank, rea, random, uniform, sed, tenas (default "
+                   help="comma list of narank, narank-nar (NAR's original sampler), uniform "
+                        "(uniform candidates), bananas, xgb-graf, rea, random, sed, tenas (default "
                         "narank,rea,random,uniform)")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA, ./data)")
     p.add_argument("--plot", metavar="PNG", help="write the best-so-far plot to this PNG file "

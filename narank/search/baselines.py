@@ -7,24 +7,18 @@ from dataclasses import replace
 
 import numpy as np
 
-from narank.search.loop import SearchConfig, SearchRun, random_unseen, ranker_search, search_pool
+from narank.search.loop import SearchConfig, SearchRun, ranker_search
 from narank.search.oracle import Oracle, OracleTable
-from narank.search.tier_stats import cell_key
-from narank.spaces import canonical_id
+from narank.search.protocol import fresh_mutation, initial_cells, initial_order
 
 
 def random_search(otable: OracleTable, budget: int, seed: int) -> SearchRun:
-    """Look up `budget` distinct cells drawn uniformly (NB101: from the cells with ground truth)."""
-    rng = np.random.default_rng(seed)
+    """Look up the seed's shared random order of the pool (one cell per function)."""
     oracle = Oracle(otable, budget)
-    pool = search_pool(otable)
-    cells = pool.cells
-    assert cells is not None
-    for i in rng.permutation(len(cells)).tolist():
+    for cell in initial_order(otable, seed):
         if oracle.remaining <= 0:
             break
-        if oracle.has(cells[i]):
-            oracle.query(cells[i])
+        oracle.query(cell)
     return SearchRun("random", seed, budget, oracle.history)
 
 
@@ -32,38 +26,24 @@ def rea(otable: OracleTable, budget: int, seed: int, population: int = 10,
         sample_size: int = 3, max_tries: int = 100) -> SearchRun:
     """Regularized evolution (Real et al. 2019): tournament selection, mutate, drop the oldest.
 
-    A child already looked up (same canonical id) or without ground truth is re-drawn (up to
-    `max_tries` mutations, then a random unseen cell), so no lookup is wasted on a repeat.
+    The population starts as the shared initial cells; a child that leaves the pool or repeats a
+    looked-up function is re-drawn (`fresh_mutation`), so no lookup is wasted on a repeat.
     """
-    mutate = otable.space.mutate
     rng = np.random.default_rng(seed)
     oracle = Oracle(otable, budget)
-    pool = search_pool(otable)
-    seen: set = set()
-    keys: set = set()
     pop: deque = deque()
 
     def ask(cell) -> None:
         pop.append((cell, oracle.query(cell)))
-        seen.add(canonical_id(cell))
-        keys.add(cell_key(cell))
         if len(pop) > population:
             pop.popleft()
 
-    while oracle.remaining > 0 and oracle.used < population:
-        ask(random_unseen(oracle, pool, rng, keys))
+    for cell in initial_cells(otable, seed, min(population, budget)):
+        ask(cell)
     while oracle.remaining > 0:
         idx = rng.choice(len(pop), size=min(sample_size, len(pop)), replace=False)
         parent = max((pop[i] for i in idx.tolist()), key=lambda p: p[1])[0]
-        child = None
-        for _ in range(max_tries):
-            cand = mutate(parent, rng)
-            if canonical_id(cand) not in seen and oracle.has(cand):
-                child = cand
-                break
-        if child is None:
-            child = random_unseen(oracle, pool, rng, keys)
-        ask(child)
+        ask(fresh_mutation(oracle, parent, None, rng, max_tries))
     return SearchRun("rea", seed, budget, oracle.history,
                      info={"population": population, "sample_size": sample_size})
 
@@ -71,5 +51,5 @@ def rea(otable: OracleTable, budget: int, seed: int, population: int = 10,
 def uniform_search(otable: OracleTable, budget: int, seed: int,
                    cfg: SearchConfig | None = None) -> SearchRun:
     """The ranker loop with uniform candidate sampling (ablation of the tier statistics)."""
-    cfg = replace(cfg or SearchConfig(), uniform=True)
+    cfg = replace(cfg or SearchConfig(), sampler="uniform")
     return ranker_search(otable, budget, seed, cfg, method="uniform")

@@ -5,20 +5,25 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from narank.errors import NarankError
 from narank.search.baselines import random_search, rea, uniform_search
-from narank.search.loop import SearchConfig, SearchRun, query_dict, ranker_search
+from narank.search.loop import SearchConfig, SearchRun, nar_config, query_dict, ranker_search
 from narank.search.oracle import OracleTable, Query
 from narank.spaces import SearchSpace
 
-QUERY_METHODS = ("narank", "uniform", "rea", "random")
+#: methods that spend lookups; every one follows `narank.search.protocol`
+QUERY_METHODS = ("narank", "narank-nar", "uniform", "bananas", "xgb-graf", "rea", "random")
 ZERO_SHOT = ("sed", "tenas")
 METHODS = QUERY_METHODS + ZERO_SHOT
 DEFAULT_METHODS = ("narank", "rea", "random", "uniform")
+#: one colour per method in every plot
+COLORS = {"narank": "C3", "narank-nar": "C1", "uniform": "C4", "bananas": "C2", "xgb-graf": "C0",
+          "rea": "C5", "random": "C7", "sed": "C8", "tenas": "C9"}
 TOL = 1e-6
 
 
@@ -70,13 +75,33 @@ def zero_shot_search(method: str, otable: OracleTable, seed: int) -> SearchRun:
 
 
 def run_method(method: str, otable: OracleTable, budget: int, seed: int,
-               cfg: SearchConfig | None = None) -> SearchRun:
-    """One run of `method` with `budget` lookups and seed `seed`; records its wall time."""
+               cfg: SearchConfig | None = None, **settings: Any) -> SearchRun:
+    """One run of `method` with `budget` lookups and seed `seed`; records its wall time.
+
+    `settings` (e.g. `k=20`) override the loop settings of the model-guided methods that have
+    them (`SearchConfig` for the ranker loops, `GuidedConfig` for BANANAS and XGBoost).
+    """
+    from narank.search.predictor_guided import GuidedConfig
+
+    def ranker_cfg(base: SearchConfig) -> SearchConfig:
+        return replace(base, **{k: v for k, v in settings.items() if hasattr(base, k)})
+
+    guided = replace(GuidedConfig(), **{k: v for k, v in settings.items() if hasattr(GuidedConfig, k)})
     start = time.perf_counter()
     if method == "narank":
-        run = ranker_search(otable, budget, seed, cfg)
+        run = ranker_search(otable, budget, seed, ranker_cfg(cfg or SearchConfig()))
+    elif method == "narank-nar":
+        run = ranker_search(otable, budget, seed, ranker_cfg(cfg or nar_config()), method="narank-nar")
+    elif method == "bananas":
+        from narank.search.bananas import bananas_search
+
+        run = bananas_search(otable, budget, seed, guided)
+    elif method == "xgb-graf":
+        from narank.search.predictor_guided import xgb_search
+
+        run = xgb_search(otable, budget, seed, guided)
     elif method == "uniform":
-        run = uniform_search(otable, budget, seed, cfg)
+        run = uniform_search(otable, budget, seed, ranker_cfg(cfg or SearchConfig()))
     elif method == "rea":
         run = rea(otable, budget, seed)
     elif method == "random":
@@ -152,7 +177,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     cols = summary.get("columns", {"searched": "validation accuracy", "reported": metric})
     lines = [f"{summary['space']} {summary['dataset']}, budget {summary['budget']} lookups; "
              f"pick = best {cols['searched']}, reported: {cols['reported']} (optimum {opt:.2f})",
-             f"{'method':<9} {'runs':>4} {metric + ' mean ± std':>22} {'optimum':>8} "
+             f"{'method':<10} {'runs':>4} {metric + ' mean ± std':>22} {'optimum':>8} "
              f"{'best-valid':>10} {'queries':>7} {'s/run':>6}"]
     for name, m in summary["methods"].items():
         n = len(m["runs"])
@@ -161,7 +186,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         if std is None:
             std = float(np.std([r["valid_acc"] for r in m["runs"]])) if n else 0.0
         secs = m["seconds_mean"]
-        lines.append(f"{name:<9} {n:>4} {mean:>14.2f} ± {std:<5.2f} {m['optimum_rate'] * n:>5.0f}/{n:<2} "
+        lines.append(f"{name:<10} {n:>4} {mean:>14.2f} ± {std:<5.2f} {m['optimum_rate'] * n:>5.0f}/{n:<2} "
                      f"{m['valid_optimum_rate'] * n:>7.0f}/{n:<2} {m['queries_max']:>7} "
                      f"{secs if secs is not None else float('nan'):>6.1f}")
     lines.append(f"optimum = chosen cell has the best {cols['reported']} in the table; best-valid = "
@@ -173,7 +198,8 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 def plot_curves(runs: dict[str, list[SearchRun]], budget: int, path: str, title: str,
                 optimum: float | None = None, ylabel: str = "test accuracy of pick (%)") -> None:
-    """Best-so-far accuracy of the pick against lookups, mean ± std over seeds, all methods."""
+    """Best-so-far accuracy of the pick against lookups: mean over seeds with a band of ± one
+    standard error of the mean (narrow enough to tell methods apart), one colour per method."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -183,7 +209,7 @@ def plot_curves(runs: dict[str, list[SearchRun]], budget: int, path: str, title:
     x = np.arange(1, budget + 1)
     lows = []
     for i, (name, method_runs) in enumerate(runs.items()):
-        color = f"C{i % 10}"
+        color = COLORS.get(name, f"C{i % 10}")
         if any(r.chosen is not None for r in method_runs):
             values = [_metric(r.chosen) for r in method_runs if r.chosen is not None]
             ax.axhline(float(np.mean(values)), color=color, ls="--", lw=1.2,
@@ -194,16 +220,16 @@ def plot_curves(runs: dict[str, list[SearchRun]], budget: int, path: str, title:
         if not curves:
             continue
         arr = np.asarray(curves, dtype=float)
-        mean, std = arr.mean(axis=0), arr.std(axis=0)
-        ax.plot(x, mean, color=color, label=name)
-        ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.12)
+        mean, sem = arr.mean(axis=0), arr.std(axis=0) / np.sqrt(len(arr))
+        ax.plot(x, mean, color=color, label=f"{name} ({len(arr)} seeds)")
+        ax.fill_between(x, mean - sem, mean + sem, color=color, alpha=0.18)
         lows.append(float(np.min(mean[min(len(mean) - 1, budget // 5):])))
     if optimum is not None:
         ax.axhline(optimum, color="k", ls=":", lw=1, label=f"optimum {optimum:.2f}")
     if lows and optimum is not None:
         span = optimum - min(lows)
         ax.set_ylim(min(lows) - 0.3 * span - 0.05, optimum + 0.1 * span + 0.05)
-    ax.set_xlabel("ground-truth lookups")
+    ax.set_xlabel("ground-truth lookups (band: ± 1 standard error over seeds)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)

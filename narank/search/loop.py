@@ -4,38 +4,51 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from narank.benchmarks import BenchmarkTable
 from narank.errors import NarankError
 from narank.search.oracle import Oracle, OracleTable, Query
+from narank.search.protocol import (
+    fresh_neighbours,
+    fresh_random,
+    initial_cells,
+    search_pool,
+)
 from narank.search.tier_stats import (
     CellPool,
+    JointTierSampler,
     TierSampler,
-    cell_features,
     cell_key,
-    space_pool,
     tier_stats_from,
+    uniform_stats,
 )
 from narank.spaces import SearchSpace, get_space, space_of
+
+SAMPLERS = ("joint", "nar", "uniform")
 
 
 @dataclass
 class SearchConfig:
-    """Settings of the ranker-driven search (small, fast ranker; warm-started between rounds)."""
+    """Settings of the ranker-driven search (small, fast ranker; warm-started between rounds).
 
-    init: int = 20
+    `sampler` picks where the uniform-looking part of the candidates comes from: "joint" (the
+    ranker's tier-1 rate per joint bin of all cell features, `JointTierSampler`), "nar" (NAR's
+    FLOPs x params histogram of the top tier, KL-gated, with a random share: `nar_config()`) or
+    "uniform" (the ablation). Neighbours of the best cells are always added.
+    """
+
+    init: int = 10
     k: int = 10
     candidates: int = 256
     mutate_top: int = 5
-    random_frac: float = 0.2
+    sampler: str = "joint"
+    random_frac: float = 0.0
+    power: float = 1.0
     kl_threshold: float = 0.05
     max_tries: int = 200
     stats_samples: int = 2000
-    uniform: bool = False
     encoder: str = "gin"
     dim: int = 32
     layers: int = 2
@@ -46,8 +59,17 @@ class SearchConfig:
     batch_size: int = 32
     lam: float | None = None
 
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise NarankError(f"unknown sampler {self.sampler!r}; choose from {', '.join(SAMPLERS)}")
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def nar_config(**kw: Any) -> SearchConfig:
+    """NAR's original sampler: FLOPs/params targets from the top tier, KL gate 0.05, 20% random."""
+    return SearchConfig(**{"sampler": "nar", "random_frac": 0.2, "kl_threshold": 0.05, **kw})
 
 
 @dataclass
@@ -98,34 +120,9 @@ def query_dict(q: Query) -> dict[str, Any]:
     return out
 
 
-@lru_cache(maxsize=4)
-def table_pool(table: BenchmarkTable, dataset: str) -> CellPool:
-    """The cells of a table (with their features) as a finite pool; for NB101, the searchable set."""
-    cells = table.cells()
-    return CellPool(table.space, dataset, cells, cell_features(table.space, dataset, cells))
-
-
-def search_pool(otable: OracleTable) -> CellPool:
-    """Where a search draws cells: the whole space where it can be listed, else the table's cells
-    (NB101: the cells with ground truth)."""
-    if otable.space.enumerate() is not None:
-        return space_pool(otable.space, otable.dataset)
-    return table_pool(otable.table, otable.dataset)
-
-
 def neighbours(cell: Any, rng: np.random.Generator) -> list:
     """Single-edit neighbours of a cell, as its space defines them."""
     return space_of(cell).neighbours(cell, rng)
-
-
-def random_unseen(oracle: Oracle, pool: CellPool, rng: np.random.Generator, exclude: set,
-                  tries: int = 10_000) -> Any:
-    """A uniform pool cell with ground truth whose key is not in `exclude`."""
-    for _ in range(tries // 64 + 1):
-        for cell in pool.random(64, rng)[0]:
-            if cell_key(cell) not in exclude and oracle.has(cell):
-                return cell
-    raise NarankError("could not draw an unseen cell with ground truth; the pool is exhausted")
 
 
 def make_ranker(space: str | SearchSpace, dataset: str, cfg: SearchConfig, seed: int):
@@ -137,66 +134,74 @@ def make_ranker(space: str | SearchSpace, dataset: str, cfg: SearchConfig, seed:
                   batch_size=cfg.batch_size, lam=cfg.lam, random_state=seed)
 
 
+def draw_candidates(cfg: SearchConfig, ranker: Any, fitted: bool, pool: CellPool, oracle: Oracle,
+                    rng: np.random.Generator) -> tuple[list, dict[str, Any]]:
+    """The sampled part of a round's candidates (fresh cells only) and what the sampler did."""
+    otable = oracle.table
+    exclude = oracle.keys
+    if cfg.sampler == "uniform" or not fitted:
+        drawn = TierSampler(uniform_stats(otable.space.name, otable.dataset), uniform=True).sample(
+            cfg.candidates, rng, pool, exclude=exclude)
+        info: dict[str, Any] = {"active": False, "misses": 0}
+    elif cfg.sampler == "nar":
+        stat_cells, fl, pa = pool.random(cfg.stats_samples, rng)
+        _, tiers = ranker.rank(stat_cells)
+        stats = tier_stats_from(otable.space, otable.dataset, {"flops_M": fl, "params_M": pa},
+                                tiers, cfg.tiers)
+        sampler = TierSampler(stats, cfg.kl_threshold, cfg.random_frac, cfg.max_tries)
+        drawn = sampler.sample(cfg.candidates, rng, pool, exclude=exclude)
+        info = {"kl": round(stats["kl_top_bottom"], 4), "active": drawn.active, "misses": drawn.misses}
+    else:
+        joint = JointTierSampler.for_pool(pool, ranker, cfg.stats_samples, rng,
+                                          random_frac=cfg.random_frac, power=cfg.power)
+        drawn = joint.sample(cfg.candidates, rng, exclude=exclude)
+        info = {"active": drawn.active, "misses": drawn.misses}
+    return [c for c in drawn.cells if oracle.fresh(c)], info
+
+
 def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig | None = None,
                   method: str = "narank") -> SearchRun:
-    """NAR search: `cfg.init` random lookups, then rounds of train -> sample -> rank -> query top k.
+    """NAR search: the shared initial cells, then rounds of train -> sample -> rank -> query top k.
 
-    Candidates come from the tier-statistics sampler (uniform when `cfg.uniform`, the ablation)
-    plus all single-edit neighbours of the `cfg.mutate_top` best cells found so far; among them,
-    cells predicted in tier 1 are ordered by score (then the others) and the best `k` not yet
-    queried (NB201: no cell computing the same function as a queried one) are looked up.
+    Candidates: `cfg.candidates` cells from the sampler (`cfg.sampler`) plus every new
+    single-edit neighbour of the `cfg.mutate_top` best cells so far; among them, cells predicted
+    in tier 1 are ordered by score (then the others) and the best `k` are looked up. The search
+    protocol (`narank.search.protocol`) applies: no duplicate function is looked up.
     """
     cfg = cfg or SearchConfig()
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     oracle = Oracle(otable, budget)
     pool = search_pool(otable)
-    queried: set = set()
     labelled: list = []
     accs: list[float] = []
 
     def ask(cell: Any) -> None:
         accs.append(oracle.query(cell))
         labelled.append(cell)
-        queried.add(cell_key(cell))
 
-    for _ in range(min(cfg.init, budget)):
-        ask(random_unseen(oracle, pool, rng, queried))
+    for cell in initial_cells(otable, seed, min(cfg.init, budget)):
+        ask(cell)
     ranker = make_ranker(otable.space, otable.dataset, cfg, seed)
     rounds: list[dict[str, Any]] = []
+    fitted = False
     while oracle.remaining > 0:
         if len(labelled) >= cfg.tiers:
             ranker.fit(labelled, accs)
             ranker.set_params(warm_start=True, epochs=cfg.update_epochs)
-        stat_cells, fl, pa = pool.random(cfg.stats_samples, rng)
-        _, tiers = ranker.rank(stat_cells)
-        stats = tier_stats_from(otable.space, otable.dataset, {"flops_M": fl, "params_M": pa},
-                                tiers, cfg.tiers)
-        sampler = TierSampler(stats, cfg.kl_threshold, cfg.random_frac, cfg.max_tries, cfg.uniform)
-        drawn = sampler.sample(cfg.candidates, rng, pool, exclude=queried)
-        cands = [c for c in drawn.cells if oracle.has(c)]
-        keys = {cell_key(c) for c in cands}
-        for j in np.argsort(-np.asarray(accs))[:cfg.mutate_top].tolist():
-            for c in neighbours(labelled[j], rng):
-                key = cell_key(c)
-                if key not in keys and key not in queried and oracle.has(c):
-                    keys.add(key)
-                    cands.append(c)
+            fitted = True
+        sampled, info = draw_candidates(cfg, ranker, fitted, pool, oracle, rng)
+        keys = {cell_key(c) for c in sampled}
+        best = [labelled[j] for j in np.argsort(-np.asarray(accs))[:cfg.mutate_top].tolist()]
+        cands = sampled + fresh_neighbours(oracle, best, rng, keys)
         if not cands:
-            cands = [random_unseen(oracle, pool, rng, queried)]
-        scores, ctiers = ranker.rank(cands)
-        order = np.lexsort((-scores, ctiers != 1))
-        picked = 0
-        for i in order.tolist():
-            if picked >= cfg.k or oracle.remaining <= 0:
-                break
-            if cell_key(cands[i]) in queried:
-                continue
+            cands = [fresh_random(oracle, pool, rng)]
+        scores, ctiers = ranker.rank(cands) if fitted else (rng.random(len(cands)), np.ones(len(cands)))
+        order = np.lexsort((-scores, ctiers != 1))[:min(cfg.k, oracle.remaining)].tolist()
+        for i in order:
             ask(cands[i])
-            picked += 1
-        rounds.append({"kl": round(stats["kl_top_bottom"], 4), "active": drawn.active,
-                       "misses": drawn.misses, "tier1": int((ctiers == 1).sum()),
-                       "candidates": len(cands), "queries": oracle.used,
-                       "seconds": round(time.perf_counter() - start, 3)})
+        rounds.append({**info, "tier1": int((ctiers == 1).sum()), "candidates": len(cands),
+                       "from_sampler": sum(i < len(sampled) for i in order),
+                       "queries": oracle.used, "seconds": round(time.perf_counter() - start, 3)})
     return SearchRun(method, seed, budget, oracle.history,
                      info={"config": cfg.to_dict(), "rounds": rounds})

@@ -16,6 +16,11 @@ class BudgetExhausted(NarankError):
     """A lookup was attempted after the query budget was spent."""
 
 
+class DuplicateLookup(NarankError):
+    """A lookup of a cell computing the same function as one already looked up (the protocol
+    forbids it: see `narank.search.protocol`)."""
+
+
 @dataclass
 class Query:
     """One ground-truth lookup: the cell, its search metric (validation) and test accuracy."""
@@ -76,7 +81,11 @@ def oracle_table(table: BenchmarkTable, dataset: str) -> OracleTable:
 
 
 class Oracle:
-    """Counts every lookup and refuses any beyond `budget`; methods see only validation accuracy."""
+    """Counts every lookup and refuses any beyond `budget`; methods see only validation accuracy.
+
+    It enforces the duplicate rule of the search protocol for every method: a cell isomorphic
+    to one already looked up (same `iso_key`) is refused, so no method spends a lookup on it.
+    """
 
     def __init__(self, table: OracleTable, budget: int):
         if budget < 1:
@@ -85,6 +94,7 @@ class Oracle:
         self.budget = int(budget)
         self.history: list[Query] = []
         self._ids: set[str] = set()
+        self._keys: set = set()
 
     @property
     def used(self) -> int:
@@ -97,8 +107,17 @@ class Oracle:
         return self.budget - self.used
 
     def seen(self, cell: Any) -> bool:
-        """Whether this exact cell (canonical id) was already looked up."""
-        return self.table.space.canonical_id(cell) in self._ids
+        """Whether this cell, or one computing the same function (`iso_key`), was looked up."""
+        return self.table.space.iso_key(cell) in self._keys
+
+    @property
+    def keys(self) -> set:
+        """Isomorphism keys of the cells looked up so far (read-only use)."""
+        return self._keys
+
+    def fresh(self, cell: Any) -> bool:
+        """Whether a lookup of this cell is allowed: it has ground truth and is not a duplicate."""
+        return self.table.has(cell) and not self.seen(cell)
 
     def has(self, cell: Any) -> bool:
         """Whether a lookup of this cell would find ground truth (free)."""
@@ -108,7 +127,11 @@ class Oracle:
         """Validation accuracy of `cell`; counts one lookup (cells without ground truth raise first)."""
         if self.remaining <= 0:
             raise BudgetExhausted(f"query budget of {self.budget} lookups is spent")
+        if self.seen(cell):
+            raise DuplicateLookup(f"{self.table.space.label(cell)} computes the same function as a "
+                                  "cell already looked up; the search protocol skips duplicates")
         cid, valid, test = self.table.lookup(cell)
         self.history.append(Query(cell, cid, valid, test))
         self._ids.add(cid)
+        self._keys.add(self.table.space.iso_key(cell))
         return valid

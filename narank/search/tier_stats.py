@@ -277,3 +277,112 @@ def uniform_stats(space: str, dataset: str, k: int = 5) -> dict[str, Any]:
     """A placeholder statistics dict with zero KL: the sampler then draws uniformly."""
     feats = {"flops_M": np.array([0.0, 1.0]), "params_M": np.array([0.0, 1.0])}
     return tier_stats_from(space, dataset, feats, np.array([1, 2]), k, bins=1)
+
+
+# ------------------------------------------------------------------- joint-feature sampler
+
+
+def feature_keys(features: dict[str, np.ndarray], cost_bins: int = 4) -> np.ndarray:
+    """One integer per cell naming its joint feature bin: every count feature exactly, cost
+    features (FLOPs, params) in `cost_bins` quantile bins. Equal keys = same op composition
+    (NB201: op counts, which fix FLOPs and params) or same counts and cost class (NB101)."""
+    cols = []
+    for name, values in features.items():
+        v = np.asarray(values, dtype=float)
+        if name in COST_FEATURES:
+            edges = np.unique(np.quantile(v, np.linspace(0, 1, cost_bins + 1)[1:-1]))
+            cols.append(np.searchsorted(edges, v, side="right"))
+        else:
+            cols.append(np.round(v).astype(np.int64))
+    rows = np.stack(cols, axis=1) if cols else np.zeros((0, 0), dtype=np.int64)
+    return np.unique(rows, axis=0, return_inverse=True)[1].ravel()
+
+
+class JointTierSampler:
+    """Sample candidates by the ranker's tier-1 probability of each joint feature bin.
+
+    NAR's sampler looks at FLOPs and params only. This one bins a pool by *all* of its space's
+    `cell_features` jointly (`feature_keys`), counts how often the ranker puts cells of each bin in
+    tier 1 among a uniform sample, and draws candidates so that a cell's chance is proportional to
+    P(tier 1 | its bin) (drawing a bin from the tier-1 histogram, then a uniform pool cell of that
+    bin, which has no rejection misses). `power` > 1 sharpens towards the best bins.
+    """
+
+    def __init__(self, pool: CellPool, keys: np.ndarray, sample_idx: np.ndarray, tiers: np.ndarray,
+                 random_frac: float = 0.0, power: float = 1.0, alpha: float = 0.05):
+        if pool.cells is None:
+            raise NarankError("the joint-feature sampler needs a finite pool of cells")
+        if not 0.0 <= random_frac <= 1.0:
+            raise NarankError(f"random_frac must be in [0, 1], got {random_frac}")
+        self.pool = pool
+        self.keys = np.asarray(keys)
+        n_keys = int(self.keys.max()) + 1
+        sample_keys = self.keys[np.asarray(sample_idx)]
+        top = np.bincount(sample_keys[np.asarray(tiers) == 1], minlength=n_keys).astype(float)
+        seen = np.bincount(sample_keys, minlength=n_keys).astype(float)
+        size = np.bincount(self.keys, minlength=n_keys).astype(float)
+        # P(tier 1 | bin) from the sample (bins never sampled get the overall rate), times the
+        # bin's share of the pool: the distribution of the tier-1 cells over bins
+        rate = top.sum() / max(seen.sum(), 1.0)
+        p_top = np.where(seen > 0, (top + alpha * rate) / (seen + alpha), rate)
+        weight = size * p_top ** power
+        self.p = weight / weight.sum() if weight.sum() > 0 else size / size.sum()
+        self.random_frac = random_frac
+        order = np.argsort(self.keys, kind="stable")
+        bounds = np.searchsorted(self.keys[order], np.arange(n_keys + 1))
+        self.members = [order[bounds[k]:bounds[k + 1]] for k in range(n_keys)]
+        self.active = bool(top.sum() > 0)
+
+    @classmethod
+    def for_pool(cls, pool: CellPool, ranker: Any, n_stats: int, rng: np.random.Generator,
+                 **kw: Any) -> JointTierSampler:
+        """Rank `n_stats` uniform pool cells with `ranker` and build the sampler from their tiers."""
+        idx = rng.integers(0, len(pool.cells), size=n_stats)
+        _, tiers = ranker.rank([pool.cells[i] for i in idx.tolist()])
+        return cls(pool, pool_keys(pool), idx, tiers, **kw)
+
+    def sample(self, n: int, rng: np.random.Generator, exclude: set | None = None) -> SampleResult:
+        """`n` distinct candidates (by `cell_key`), none in `exclude`; a share `random_frac`
+        uniform."""
+        exclude = set() if exclude is None else exclude
+        seen: set = set()
+        out: list = []
+        targeted: list[bool] = []
+        n_target = int(round(n * (1.0 - self.random_frac))) if self.active else 0
+        misses = 0
+        bins = rng.choice(len(self.p), size=4 * n_target, p=self.p) if n_target else []
+        for b in bins:
+            if len(out) >= n_target:
+                break
+            group = self.members[int(b)]
+            cell = self.pool.cells[int(group[rng.integers(len(group))])]
+            key = cell_key(cell)
+            if key in exclude or key in seen:
+                misses += 1
+                continue
+            seen.add(key)
+            out.append(cell)
+            targeted.append(True)
+        stall = 0
+        while len(out) < n and stall < 50:
+            before = len(out)
+            for cell in self.pool.random(max(64, n - len(out)), rng)[0]:
+                key = cell_key(cell)
+                if len(out) >= n or key in exclude or key in seen:
+                    continue
+                seen.add(key)
+                out.append(cell)
+                targeted.append(False)
+            stall = stall + 1 if len(out) == before else 0
+        return SampleResult(out, np.asarray(targeted, dtype=bool), self.active, misses)
+
+
+def pool_keys(pool: CellPool) -> np.ndarray:
+    """`feature_keys` of a finite pool's cells (computed once per pool)."""
+    keys = getattr(pool, "_keys", None)
+    if keys is None:
+        if pool.features is None:
+            raise NarankError("the joint-feature sampler needs a pool with features")
+        keys = feature_keys(pool.features)
+        pool._keys = keys  # type: ignore[attr-defined]
+    return keys
