@@ -24,3 +24,29 @@ def random_forest_scores(train_cells: Sequence, train_acc: np.ndarray, test_cell
     model = RandomForestRegressor(n_estimators=n_estimators, random_state=seed, n_jobs=-1)
     model.fit(onehot_features(train_cells), train_acc)
     return model.predict(onehot_features(test_cells))
+
+
+#: tabular models of the GRAF baselines; fixed settings (never tuned on test labels)
+TABULAR_MODELS = ("xgb", "rf")
+
+
+def tabular_scores(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, model: str = "xgb",
+                   seed: int = 0, n_jobs: int = 1) -> np.ndarray:
+    """Fit XGBoost (`xgb`) or a random forest (`rf`) on per-cell feature rows; predict the test rows.
+
+    Settings follow GRAF's defaults in spirit: a few hundred shallow-ish boosted trees with row
+    and column subsampling; a 500-tree forest with sqrt-ish feature sampling.
+    """
+    if model == "xgb":
+        from xgboost import XGBRegressor
+
+        est = XGBRegressor(n_estimators=500, learning_rate=0.05, max_depth=6, subsample=0.8,
+                           colsample_bytree=0.8, min_child_weight=1, random_state=seed,
+                           n_jobs=n_jobs, tree_method="hist")
+    elif model == "rf":
+        est = RandomForestRegressor(n_estimators=500, max_features=0.33, random_state=seed,
+                                    n_jobs=n_jobs)
+    else:
+        raise ValueError(f"unknown tabular model {model!r}; choose from {TABULAR_MODELS}")
+    est.fit(x_train, y_train)
+    return est.predict(x_test)

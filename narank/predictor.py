@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator
 import narank
 from narank.checkpoint import check_output_path, load_checkpoint, save_checkpoint
 from narank.errors import CheckpointError, InvalidCellError, NarankError
+from narank.graph_features import check_graph_features, graph_feature_names, graph_features
 from narank.graphs import check_node_features, graph_key, node_dim, to_batch, to_graphs
 from narank.metrics import ranking_metrics
 from narank.model.ranker import NARanker, RankerConfig
@@ -36,6 +37,7 @@ from narank.training_data import (
     DEFAULT_DIM,
     DEFAULT_DROPOUT,
     DEFAULT_ENCODER,
+    DEFAULT_GRAPH_FEATURES,
     DEFAULT_HEADS,
     DEFAULT_LAYERS,
     DEFAULT_LR,
@@ -77,37 +79,53 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _features(value: Any) -> tuple[str, ...]:
-    """Node feature names from a sequence or a comma-separated string."""
+def _names(value: Any, what: str) -> list[str]:
+    """Feature names from a sequence or a comma-separated string."""
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, Iterable):
-        raise NarankError(f"node_features must be a sequence of names, got {value!r}")
-    return check_node_features(str(v).strip() for v in value)
+        raise NarankError(f"{what} must be a sequence of names, got {value!r}")
+    return [str(v).strip() for v in value]
+
+
+def _features(value: Any) -> tuple[str, ...]:
+    """Node feature names from a sequence or a comma-separated string."""
+    return check_node_features(_names(value, "node_features"))
+
+
+def _graph_features(value: Any) -> tuple[str, ...]:
+    """Graph-level feature names (narank.graph_features) from a sequence or a comma-separated string."""
+    return check_graph_features(_names(value, "graph_features"))
 
 
 class Ranker(BaseEstimator):
     """A NAR ranker for one search space and dataset: graph encoder, tier decoder, score head.
 
-    Parameters: the search `space` and `dataset`; extra `node_features`; the network
+    Parameters: the search `space` and `dataset`; extra `node_features`; per-cell
+    `graph_features` added to the pooled embedding (`narank.graph_features`: graf, params,
+    flops, sed); the network
     (`encoder`, `dim`, `layers`, `heads`, `dropout`, `tiers`); training (`epochs`, `lr`,
     `weight_decay`, `batch_size`, `lam` = weight of the ranking loss; None = the project
     default for the training-set size, see `narank.train.default_train_config`);
     `random_state` seeds weights and batches without touching the global torch RNG;
-    `warm_start` makes `fit` continue from the current weights; `verbose` shows a progress bar.
+    `warm_start` makes `fit` continue from the current weights; `verbose` shows a progress bar;
+    `pretrain` > 0 first pretrains the encoder on that many unlabelled cells of the space
+    (`narank.pretrain`: predict GRAF/params/FLOPs/SED; cached per process) before fitting.
     """
 
     def __init__(self, space: str = "nb201", dataset: str = "cifar10",
-                 node_features: Sequence[str] = DEFAULT_NODE_FEATURES, encoder: str = DEFAULT_ENCODER,
+                 node_features: Sequence[str] = DEFAULT_NODE_FEATURES,
+                 graph_features: Sequence[str] = DEFAULT_GRAPH_FEATURES, encoder: str = DEFAULT_ENCODER,
                  dim: int = DEFAULT_DIM, layers: int = DEFAULT_LAYERS, heads: int = DEFAULT_HEADS,
                  dropout: float = DEFAULT_DROPOUT, tiers: int = DEFAULT_TIERS,
                  epochs: int | None = None, lr: float = DEFAULT_LR,
                  weight_decay: float = DEFAULT_WEIGHT_DECAY, batch_size: int | None = None,
                  lam: float | None = None, random_state: int | None = 0, warm_start: bool = False,
-                 verbose: bool = False):
+                 verbose: bool = False, pretrain: int = 0):
         self.space = space
         self.dataset = dataset
         self.node_features = node_features
+        self.graph_features = graph_features
         self.encoder = encoder
         self.dim = dim
         self.layers = layers
@@ -122,6 +140,7 @@ class Ranker(BaseEstimator):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.pretrain = pretrain
 
     # ---------------------------------------------------------------- parameters
 
@@ -129,6 +148,7 @@ class Ranker(BaseEstimator):
         """Check every parameter (errors name the bad value); (space, dataset, features, net config)."""
         space, dataset = check_space_dataset(self.space, self.dataset)
         features = _features(self.node_features)
+        graph_dim = len(graph_feature_names(space, _graph_features(self.graph_features)))
         if self.encoder not in ENCODERS:
             raise NarankError(f"unknown encoder {self.encoder!r}; choose from {', '.join(ENCODERS)}")
         for name, low in (("dim", 1), ("layers", 1), ("heads", 1), ("tiers", 2)):
@@ -150,11 +170,14 @@ class Ranker(BaseEstimator):
             raise NarankError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
         if self.lam is not None and (not _is_number(self.lam) or self.lam < 0):
             raise NarankError(f"lam must be None (the space's default) or a number >= 0, got {self.lam!r}")
+        if not _is_int(self.pretrain) or self.pretrain < 0:
+            raise NarankError(f"pretrain must be an integer >= 0 (unlabelled cells; 0 = none), "
+                              f"got {self.pretrain!r}")
         if self.random_state is not None and (not _is_int(self.random_state) or self.random_state < 0):
             raise NarankError(f"random_state must be None or an integer >= 0, got {self.random_state!r}")
         config = RankerConfig(in_dim=node_dim(features, space), dim=int(self.dim), layers=int(self.layers),
                               encoder=self.encoder, heads=int(self.heads), dropout=float(self.dropout),
-                              tiers=int(self.tiers))
+                              tiers=int(self.tiers), graph_dim=graph_dim)
         return space, dataset, features, config
 
     def train_settings(self, n_train: int) -> TrainConfig:
@@ -252,8 +275,9 @@ class Ranker(BaseEstimator):
                 raise NarankError(f"already trained {done} epochs; set epochs > {done} to resume")
         if keep_weights:
             old = self.manifest_
-            same = [old["space"], old["dataset"], list(old["node_features"])] == [space.name, dataset,
-                                                                                  list(features)]
+            same = ([old["space"], old["dataset"], list(old["node_features"]),
+                     list(old.get("graph_features", []))]
+                    == [space.name, dataset, list(features), list(_graph_features(self.graph_features))])
             if not same or self.model_.config != config:
                 raise NarankError("warm_start/resume continue the current network, but the space, dataset, "
                                   "node features or network parameters changed; set warm_start=False")
@@ -262,6 +286,13 @@ class Ranker(BaseEstimator):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(settings.seed)
                 model = NARanker(config)
+        pretrained = None
+        if self.pretrain and not keep_weights:
+            from narank.pretrain import pretrained_state
+
+            encoder_state, pretrained = pretrained_state(config, space, dataset, features, int(self.pretrain),
+                                                         progress=bool(self.verbose))
+            model.encoder.load_state_dict(encoder_state)
         edges = tier_edges(acc, config.tiers)
         train_ids = [space.canonical_id(c) for c in cells]
         if keep_weights:  # the network has seen the earlier cells too
@@ -270,6 +301,10 @@ class Ranker(BaseEstimator):
         self.model_ = model
         self.tier_edges_ = edges
         self.manifest_ = self._describe(space, dataset, features, edges, settings, train_ids)
+        if pretrained is not None:
+            self.manifest_["pretrain"] = pretrained
+        elif keep_weights and "pretrain" in old:
+            self.manifest_["pretrain"] = old["pretrain"]
         self.manifest_.update(manifest_extra or {})
         self._train_state = state
 
@@ -279,6 +314,14 @@ class Ranker(BaseEstimator):
                 self.save(checkpoint)
 
         graphs = to_graphs(cells, features, dataset)
+        gnames = _graph_features(self.graph_features)
+        if gnames:
+            values = torch.as_tensor(graph_features(space, cells, dataset, gnames), dtype=torch.float32)
+            if not keep_weights:  # standardize with the training cells' features (no labels)
+                model.set_graph_stats(values.mean(0), values.std(0) if len(values) > 1
+                                      else torch.ones(values.shape[1]))
+            for graph, row in zip(graphs, values, strict=True):
+                graph.g = row[None, :]
         self._train_state = fit_model(model, graphs, acc, cut_tiers(acc, config.tiers), settings,
                                       state=state, progress=bool(self.verbose), on_epoch=save_every)
         if checkpoint is not None:
@@ -294,8 +337,10 @@ class Ranker(BaseEstimator):
             "tiers": int(self.tiers),
             "tier_edges": edges.tolist(),
             "node_features": list(features),
+            "graph_features": list(_graph_features(self.graph_features)),
             "params": {**{k: _plain(v) for k, v in self.get_params().items()}, "space": space.name,
-                       "dataset": dataset, "node_features": list(features)},
+                       "dataset": dataset, "node_features": list(features),
+                       "graph_features": list(_graph_features(self.graph_features))},
             "train_config": settings.to_dict(),
             "train_ids": train_ids,
             "narank_version": narank.__version__,
@@ -310,11 +355,18 @@ class Ranker(BaseEstimator):
         self._check_fitted("predicting")
         cells = self._cells(cells)
         features = tuple(self.manifest_["node_features"])
+        gnames = tuple(self.manifest_.get("graph_features", ()))
         dataset = self.manifest_["dataset"]
+        space = get_space(self.manifest_["space"])
         self.model_.eval()
         first: dict = {}
-        slot = np.array([first.setdefault(graph_key(c, features), len(first)) for c in cells],
-                        dtype=np.int64)
+        # graph features need not follow the graph (e.g. params of dead ops): they join the key
+        values = graph_features(space, cells, dataset, gnames).astype(np.float32) if gnames else None
+        keys = ([(graph_key(c, features), row.tobytes()) for c, row in zip(cells, values, strict=True)]
+                if gnames else [graph_key(c, features) for c in cells])
+        slot = np.array([first.setdefault(k, len(first)) for k in keys], dtype=np.int64)
+        rows = np.zeros(len(first), dtype=np.int64)
+        rows[slot] = np.arange(len(cells))
         unique = [None] * len(first)
         for c, i in zip(cells, slot, strict=True):
             if unique[i] is None:
@@ -322,6 +374,8 @@ class Ranker(BaseEstimator):
         scores, logits = [], []
         for start in range(0, len(unique), batch_size):
             batch = to_batch(unique[start:start + batch_size], features, dataset)
+            if values is not None:
+                batch.g = torch.from_numpy(values[rows[start:start + batch_size]])
             lg, sc, _ = self.model_(batch)
             scores.append(sc.numpy())
             logits.append(lg.numpy())
@@ -400,5 +454,5 @@ def _params_of(m: dict[str, Any]) -> dict[str, Any]:
                   "epochs": train["epochs"], "lr": train["lr"], "weight_decay": train["weight_decay"],
                   "batch_size": train["batch_size"], "lam": train["lam"], "random_state": train["seed"]}
     params.update(space=m["space"], dataset=m["dataset"], node_features=tuple(m["node_features"]),
-                  warm_start=False, verbose=False)
+                  graph_features=tuple(m.get("graph_features", ())), warm_start=False, verbose=False)
     return params

@@ -83,7 +83,8 @@ def rank_space(space: str | SearchSpace, ranker: Any, *, block: int = BLOCK, wor
     engine = dict(workers=workers, scheduler=scheduler, client=client, progress=progress,
                   desc=f"rank {space.name}", unit="cell")
     features = ranker.manifest["node_features"]
-    if dense_supported(space, features):
+    # graph-level features need cell objects, which the dense path does not build
+    if dense_supported(space, features) and not ranker.manifest.get("graph_features"):
         n = int(space.dense_count())
         spans = [(a, min(a + block, n)) for a in range(0, n, block)]
         scores = np.empty(n, dtype=np.float32)

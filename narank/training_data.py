@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 ENCODERS = ("gps", "transformer", "gin")
 DEFAULT_NODE_FEATURES = ("flops", "params")
+DEFAULT_GRAPH_FEATURES: tuple[str, ...] = ()
 DEFAULT_ENCODER = "gin"
 DEFAULT_DIM = 64
 DEFAULT_LAYERS = 3

@@ -51,6 +51,12 @@ def test_bad_input_is_one_line_exit_2(nb201_csv, tmp_path, capsys):
     assert main(["evaluate", "--pretrained", "no-such-ranker"]) == 2
     assert main(["train", "--space", "nb201", "--train-size", "999999",
                  "--data", str(nb201_csv)]) == 2
+    capsys.readouterr()
+    assert main(["train", "--space", "nb201", "--graph-features", "graf,nope",
+                 "--out", str(tmp_path / "x.pt"), "--data", str(nb201_csv)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "nope" in err and "graf" in err
+    assert not (tmp_path / "x.pt").exists()
 
 
 def test_train_predictor_script_defaults_to_nb101(nb101_csv, tmp_path):

@@ -26,7 +26,7 @@ CHECKPOINT_EVERY = 10
 
 # Ranker parameters the CLI exposes: option dest -> Ranker parameter name.
 RANKER_OPTIONS = ("epochs", "lr", "weight_decay", "batch_size", "lam", "tiers", "encoder", "dim",
-                  "layers", "heads", "dropout", "node_features")
+                  "layers", "heads", "dropout", "node_features", "graph_features", "pretrain")
 
 
 def add_parser(sub) -> None:
@@ -63,6 +63,10 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dropout", type=float, help=f"dropout (default {defaults.DEFAULT_DROPOUT:g})")
     p.add_argument("--node-features", help="comma-separated extra node features (flops, params, sed, ntk); "
                    f"'' for none (default {','.join(defaults.DEFAULT_NODE_FEATURES)})")
+    p.add_argument("--graph-features", help="comma-separated per-cell features added to the pooled "
+                   "embedding (graf, params, flops, sed; default none)")
+    p.add_argument("--pretrain", type=int, metavar="N", help="first pretrain the encoder on N unlabelled "
+                   "cells of the space (predicting GRAF, params, FLOPs, SED; default 0 = none)")
     p.add_argument("--target", default="valid", choices=("valid", "test"),
                    help="accuracy to train on where the benchmark has both (evaluation is on test "
                         "accuracy where there is one; default valid)")
@@ -83,8 +87,9 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
 def ranker_params(args: argparse.Namespace) -> dict[str, Any]:
     """The Ranker parameters given on the command line (unset ones are left to the defaults)."""
     params = {k: getattr(args, k) for k in RANKER_OPTIONS if getattr(args, k, None) is not None}
-    if "node_features" in params:
-        params["node_features"] = tuple(f.strip() for f in params["node_features"].split(",") if f.strip())
+    for key in ("node_features", "graph_features"):
+        if key in params:
+            params[key] = tuple(f.strip() for f in params[key].split(",") if f.strip())
     return params
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
@@ -30,6 +31,8 @@ class RankerConfig:
     heads: int = DEFAULT_HEADS
     dropout: float = DEFAULT_DROPOUT
     tiers: int = DEFAULT_TIERS
+    #: width of the per-cell graph-feature vector `batch.g` (0: none; see narank.graph_features)
+    graph_dim: int = 0
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:
@@ -44,7 +47,12 @@ class RankerConfig:
 
 
 class NARanker(nn.Module):
-    """Maps a batch of cell graphs to (tier logits [B, K], scores [B], graph embeddings [B, d])."""
+    """Maps a batch of cell graphs to (tier logits [B, K], scores [B], graph embeddings [B, d]).
+
+    With `graph_dim` > 0, each cell's graph-level feature vector (`batch.g`, standardized by the
+    `graph_mean` / `graph_std` buffers set from the training cells) goes through a small MLP and
+    is added to the pooled embedding before the tier and score heads.
+    """
 
     def __init__(self, config: RankerConfig):
         super().__init__()
@@ -55,8 +63,24 @@ class NARanker(nn.Module):
         self.score_head = nn.Sequential(
             nn.Linear(config.dim, config.dim), nn.GELU(), nn.Linear(config.dim, 1)
         )
+        if config.graph_dim:
+            self.register_buffer("graph_mean", torch.zeros(config.graph_dim))
+            self.register_buffer("graph_std", torch.ones(config.graph_dim))
+            self.graph_proj = nn.Sequential(nn.Linear(config.graph_dim, config.dim), nn.GELU(),
+                                            nn.Linear(config.dim, config.dim))
+
+    def set_graph_stats(self, mean: Tensor, std: Tensor) -> None:
+        """Standardization of the graph features (from unlabelled feature rows only)."""
+        self.graph_mean.copy_(mean)
+        self.graph_std.copy_(torch.where(std > 1e-8, std, torch.ones_like(std)))
 
     def forward(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
         nodes, emb = self.encoder(batch.x, batch.edge_index, batch.edge_attr, batch.batch)
+        if self.config.graph_dim:
+            g = getattr(batch, "g", None)
+            if g is None or g.shape[-1] != self.config.graph_dim:
+                raise ValueError(f"this ranker needs {self.config.graph_dim} graph features per cell "
+                                 "(batch.g); build batches through Ranker, which adds them")
+            emb = emb + self.graph_proj((g.float() - self.graph_mean) / self.graph_std)
         logits = self.tier_head(nodes, batch.batch, emb)
         return logits, self.score_head(emb).squeeze(-1), emb
