@@ -133,7 +133,9 @@ def map_items(fn: Callable[..., Any], items: Sequence[Any], *, workers: int = 1,
         nworkers = max(1, len(dc.nthreads()) or workers)
         size = chunk_size or max(1, min(64, -(-n // (8 * nworkers))))
         if kwargs:
-            kwargs = {k: dc.scatter(v, broadcast=True) for k, v in kwargs.items()}
+            # hash=False: a fresh key per call, so equal values of an earlier call being released
+            # cannot take this call's data with them; [v] keeps a sequence one object
+            kwargs = {k: dc.scatter([v], broadcast=True, hash=False)[0] for k, v in kwargs.items()}
         spans = _chunks(n, size)
         futures = {dc.submit(_run_chunk, fn, list(items[a:b]), kwargs, pure=False): (a, b) for a, b in spans}
         try:

@@ -84,3 +84,15 @@ def test_cli_errors_exit_2(tmp_path, capsys):
     assert main([*base, "--out", str(tmp_path / "missing" / "x.parquet")]) == 2
     assert main(["proxies", "--space", "nb201", "--proxy", "ntk", "--workers", "0"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def _plus_first(x: float, k: list[float]) -> float:
+    return x + k[0]
+
+
+def test_calls_with_equal_shared_values_do_not_lose_each_others_data(client):
+    """Equal shared values used to share one scattered key; releasing it cancelled the next call."""
+    for _ in range(4):
+        out = dict(map_items(_plus_first, list(range(12)), client=client, shared={"k": [1.0, 2.0]},
+                             progress=False))
+        assert out == {i: i + 1.0 for i in range(12)}
