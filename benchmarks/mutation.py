@@ -97,7 +97,7 @@ SCOPE: dict[str, tuple[tuple[str, ...], str]] = {
                                     "compute_tier_stats, check_stats, CellPool, space_pool, sample_space, "
                                     "uniform_stats, TierSampler.__init__ (plumbing and validation)"),
     "narank/search/loop.py": (("SearchRun.pick", "SearchRun.curve", "SearchRun.truncated",
-                               "random_unseen", "ranker_search"),
+                               "ranker_search"),
                               "query_dict, make_ranker, search_pool, neighbours (plumbing)"),
     "narank/search/baselines.py": (("random_search", "rea"), "uniform_search (one-line wrapper)"),
     "narank/proxies/sed.py": (("conv_gain", "nb201_gains", "_entropy", "propagate_edges",

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
 
 from narank.baselines import TABULAR_MODELS, tabular_scores
 from narank.benchmarks import load_table
+from narank.engine import map_items
 from narank.evaluate import baseline_metrics, evaluate_ranker
 from narank.graph_features import graph_features
 from narank.metrics import ranking_metrics
@@ -50,6 +50,11 @@ PUBLISHED = {
         "NN-Former": {100: .709, 172: .765, 4236: .877},
     },
 }
+
+
+def _one_run_job(job: tuple[str, str, int, int], data: str | None, extra: tuple[str, ...]) -> list[dict]:
+    """Engine task: `one_run` of one (space, dataset, size, seed)."""
+    return one_run(*job, data, extra)
 
 
 def one_run(space: str, dataset: str, size: int, seed: int, data: str | None,
@@ -535,7 +540,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--seed-from", type=int, default=0, help="--ablation: first seed (default 0)")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (Dask; 1 = here)")
     parser.add_argument("--data", help="data folder (default $NARANK_DATA, ./data)")
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--threads", type=int, default=2, help="torch threads for the timing")
@@ -586,8 +591,9 @@ def main() -> None:
                     if (space, dataset, size, seed) not in done:
                         todo.append((space, dataset, size, seed))
     print(f"{len(todo)} runs to do, {len(done)} cached")
-    for batch in Parallel(n_jobs=args.jobs, return_as="generator_unordered")(
-            delayed(one_run)(*job, args.data, extra) for job in todo):
+    results = map_items(_one_run_job, todo, workers=args.jobs, shared={"data": args.data, "extra": extra},
+                        desc="ranking runs", unit="run") if todo else []
+    for _, batch in results:
         with runs_path.open("a") as f:
             for row in batch:
                 f.write(json.dumps(row) + "\n")
