@@ -230,42 +230,6 @@ def scaled_widths(widths: Sequence[int], channels: Widths) -> tuple[int, ...]:
 # ----------------------------------------------------------------------------- SED
 
 
-def sed_nodes_matrix(ch: np.ndarray) -> np.ndarray:
-    """Per-node SED [n, 8] (input, 6 edge ops, output): SED's entropy-power propagation run on
-    each of the 3 cells with its own fan-in widths, the node entropies averaged over the cells.
-
-    A conv gets SED's gain k^2 C_in / 2 (`narank.proxies.sed.conv_gain`), an identity skip 1, a
-    width-changing skip (1x1 conv + BN, no ReLU) C_in. With all widths equal to C this is
-    NB201's `sed_nb201_nodes` of the fixed cell at `channels=C`.
-    """
-    from narank.proxies.sed import FLOOR, conv_gain
-
-    def entropy(v: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            return np.where(v > 0, 0.5 * np.log(v), FLOOR)
-
-    ch = np.asarray(ch, dtype=np.float64).reshape(-1, NUM_POSITIONS)
-    total = np.zeros((len(ch), len(EDGES) + 2))
-    for a, b in _stage_widths(ch):
-        v = [np.ones(len(ch)), None, None, None]
-        edge_v = np.zeros((len(ch), len(EDGES)))
-        for j in (1, 2, 3):
-            acc = np.zeros(len(ch))
-            for e, (op, (i, jj)) in enumerate(zip(OPS, EDGES, strict=True)):
-                if jj != j:
-                    continue
-                c_in = a if i == 0 else b
-                if op == "nor_conv_3x3":
-                    gain = conv_gain(3, 1) * c_in
-                else:
-                    gain = np.where(c_in == b, 1.0, c_in)
-                edge_v[:, e] = v[i] * gain
-                acc = acc + edge_v[:, e]
-            v[j] = acc
-        total += np.concatenate([entropy(v[0])[:, None], entropy(edge_v), entropy(v[3])[:, None]], 1)
-    return total / len(STAGES)
-
-
 # ----------------------------------------------------------------------------- tables
 
 
