@@ -155,6 +155,7 @@ def main() -> int:
     records = saved["records"]
     walls = saved.get("wall_seconds_by_space", {})
     budgets_of = saved.get("budgets_by_space", {})
+    jobs_of = saved.get("jobs_by_space", {})
     if not args.replot:
         for sp, _ in groups:
             budgets_of[sp] = budgets
@@ -167,7 +168,7 @@ def main() -> int:
             start = time.time()
 
             def save() -> None:
-                runs_file.write_text(json.dumps({"wall_seconds_by_space": walls,
+                runs_file.write_text(json.dumps({"wall_seconds_by_space": walls, "jobs_by_space": jobs_of,
                                                  "budgets_by_space": budgets_of, "records": records}))
 
             with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -179,14 +180,15 @@ def main() -> int:
                         save()
             for sp in {t[0] for t in tasks}:
                 walls[sp] = walls.get(sp, 0.0) + time.time() - start
+                jobs_of[sp] = args.jobs
             save()
-    report(records, walls, budgets_of, out, args.data)
+    report(records, walls, budgets_of, out, args.data, jobs_of)
     print((out / "search.md").read_text())
     return 0
 
 
 def report(records: list[dict[str, Any]], walls: dict[str, float], budgets_of: dict[str, list[int]],
-           out: Path, data: str | None) -> None:
+           out: Path, data: str | None, jobs_of: dict[str, int] | None = None) -> None:
     """search.md, search.json and the plots from the stored runs."""
     from narank.benchmarks import load_table
     from narank.search.harness import COLORS, plot_curves, summarise
@@ -221,8 +223,8 @@ def report(records: list[dict[str, Any]], walls: dict[str, float], budgets_of: d
           "pick-by-validation protocol; *optimum* = runs whose pick has the best reported accuracy. "
           "Paired tests: two-sided Wilcoxon signed-rank (scipy) on the per-seed accuracy of the "
           "pick, same seeds; *W/L* = seeds where narank's pick is better / worse (ties dropped by "
-          "the test). *s/run* = mean wall seconds of one run up to that budget (1 torch thread, 1 "
-          "worker process, `nice -n 10`, on a 2-core machine shared with other jobs: "
+          "the test). *s/run* = mean wall seconds of one run up to that budget (1 torch thread; "
+          "worker processes per space in the last line; on a 2-core machine shared with other jobs: "
           + (f"1-minute load average {np.min(loads):.1f}–{np.max(loads):.1f} during the runs"
              if loads else "load not recorded") + ").", ""]
     tests_md = ["## Paired tests: narank against each method", "",
@@ -325,8 +327,10 @@ def report(records: list[dict[str, Any]], walls: dict[str, float], budgets_of: d
     md += tests_md + [""]
     md += ["## Targets of the issue", "", *target_lines, ""]
     md += sampler_section(records, out, results["groups"])
-    md += [f"Total wall time: {', '.join(f'{k} {v / 60:.1f} min' for k, v in walls.items())} with 1 "
-           "worker process. Produced by `benchmarks/search.py` (runs in `search_runs.json`) and "
+    jobs_of = jobs_of or {}
+    md += ["Total wall time: " + ", ".join(f"{k} {v / 60:.1f} min ({jobs_of.get(k, 1)} worker process(es))"
+                                           for k, v in walls.items())
+           + ". Produced by `benchmarks/search.py` (runs in `search_runs.json`) and "
            "`benchmarks/search_sampler.py` (the sampler ablation)."]
     results["wall_seconds_by_space"] = walls
     (out / "search.json").write_text(json.dumps(results, indent=1))
