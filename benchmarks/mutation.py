@@ -98,7 +98,7 @@ SCOPE: dict[str, tuple[tuple[str, ...], str]] = {
                                     "uniform_stats, TierSampler.__init__ (plumbing and validation)"),
     "narank/search/loop.py": (("SearchRun.pick", "SearchRun.curve", "SearchRun.truncated",
                                "ranker_search"),
-                              "query_dict, make_ranker, search_pool, neighbours (plumbing)"),
+                              "query_dict, make_ranker, search_pool (plumbing)"),
     "narank/search/baselines.py": (("random_search", "rea"), "uniform_search (one-line wrapper)"),
     "narank/proxies/sed.py": (("conv_gain", "nb201_gains", "_entropy", "propagate_edges",
                                "sed_nb201_nodes", "sed_nb201"),

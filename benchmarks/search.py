@@ -141,13 +141,14 @@ def main() -> int:
                         help="only rebuild the report and plots from <out>/search_runs.json")
     args = parser.parse_args()
 
+    from narank.search.harness import parse_methods
     from narank.spaces import get_space
 
     budgets = sorted(int(b) for b in args.budgets.split(","))
     spaces = [get_space(s) for s in args.spaces.split(",") if s]
     groups = [(sp.name, sp.dataset(d)) for sp in spaces
               for d in (args.datasets.split(",") if args.datasets else sp.datasets)]
-    methods = [m for m in args.methods.split(",") if m]
+    methods = parse_methods(args.methods)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     runs_file = out / "search_runs.json"

@@ -34,7 +34,7 @@ OUT = Path(__file__).resolve().parent / "results"
 SAMPLERS = ("uniform", "nar", "nar-nogate", "joint", "joint^2")
 
 
-def draw(name: str, pool: Any, ranker: Any, stat_idx: np.ndarray, tiers: np.ndarray, exclude: set,
+def draw(name: str, pool: Any, stat_idx: np.ndarray, tiers: np.ndarray, exclude: set,
          rng: np.random.Generator, otable: Any) -> list:
     """256 candidates from sampler `name`, all using the same ranked statistics sample."""
     from narank.search.tier_stats import (
@@ -101,7 +101,7 @@ def main() -> int:
                 best = [labelled[j] for j in np.argsort(-np.asarray(accs))[:cfg.mutate_top].tolist()]
                 for name in SAMPLERS:
                     srng = np.random.default_rng([seed, n, 1])
-                    cands = [c for c in draw(name, pool, ranker, stat_idx, tiers, oracle.keys, srng, otable)
+                    cands = [c for c in draw(name, pool, stat_idx, tiers, oracle.keys, srng, otable)
                              if oracle.fresh(c)]
                     idx = np.array([by_id[otable.space.canonical_id(c)] for c in cands])
                     near = fresh_neighbours(oracle, best, srng, {cell_key(c) for c in cands})

@@ -14,6 +14,7 @@ import numpy as np
 
 from narank.errors import NarankError
 from narank.graf import graf_features, graf_names
+from narank.proxies.sed import sed_scores
 from narank.spaces import get_space
 from narank.spaces.base import SearchSpace
 
@@ -26,7 +27,7 @@ def _costs(space: SearchSpace, cells: Sequence[Any], dataset: str, key: str) -> 
 
 
 def _sed(space: SearchSpace, cells: Sequence[Any], dataset: str) -> np.ndarray:
-    return np.array([float(np.asarray(v)[-1]) for v in space.sed_nodes(cells)])[:, None]
+    return sed_scores(cells)[:, None]
 
 
 #: name -> (fn(space, cells, dataset) -> [n, width], column names of a space)

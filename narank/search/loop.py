@@ -120,11 +120,6 @@ def query_dict(q: Query) -> dict[str, Any]:
     return out
 
 
-def neighbours(cell: Any, rng: np.random.Generator) -> list:
-    """Single-edit neighbours of a cell, as its space defines them."""
-    return space_of(cell).neighbours(cell, rng)
-
-
 def make_ranker(space: str | SearchSpace, dataset: str, cfg: SearchConfig, seed: int):
     """A small ranker for search."""
     from narank.predictor import Ranker

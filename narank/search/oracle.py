@@ -93,7 +93,6 @@ class Oracle:
         self.table = table
         self.budget = int(budget)
         self.history: list[Query] = []
-        self._ids: set[str] = set()
         self._keys: set = set()
 
     @property
@@ -132,6 +131,5 @@ class Oracle:
                                   "cell already looked up; the search protocol skips duplicates")
         cid, valid, test = self.table.lookup(cell)
         self.history.append(Query(cell, cid, valid, test))
-        self._ids.add(cid)
         self._keys.add(self.table.space.iso_key(cell))
         return valid

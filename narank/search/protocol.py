@@ -10,6 +10,7 @@ duplicate, is redrawn (`fresh_mutation`, `fresh_random`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -75,12 +76,7 @@ def initial_order(otable: OracleTable, seed: int) -> Iterator[Any]:
 
 def initial_cells(otable: OracleTable, seed: int, n: int) -> list:
     """The first `n` cells of `initial_order`: the shared initial set."""
-    out = []
-    for cell in initial_order(otable, seed):
-        if len(out) >= n:
-            break
-        out.append(cell)
-    return out
+    return list(itertools.islice(initial_order(otable, seed), n))
 
 
 def fresh_random(oracle: Oracle, pool: CellPool, rng: np.random.Generator, tries: int = 10_000) -> Any:

@@ -9,6 +9,7 @@ two convolutions into one path and the three parameter-free ops (skip, avg-pool,
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -48,10 +49,16 @@ def normalize_kernel(weight: torch.Tensor) -> torch.Tensor:
     return weight / norm.view(-1, 1, 1, 1)
 
 
+@functools.lru_cache(maxsize=32)
+def _inverse_counts_of(h: int, w: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    ones = torch.ones(1, 1, h, w, dtype=dtype, device=device)
+    return 1.0 / F.conv2d(ones, torch.ones(1, 1, 3, 3, dtype=dtype, device=device), padding=1)
+
+
 def _inverse_counts(size: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
-    """1 / (number of in-image pixels under a 3x3 window) per position, shape [1, 1, H, W]."""
-    ones = torch.ones(1, 1, *size, dtype=like.dtype, device=like.device)
-    return 1.0 / F.conv2d(ones, torch.ones(1, 1, 3, 3, dtype=like.dtype, device=like.device), padding=1)
+    """1 / (number of in-image pixels under a 3x3 window) per position, shape [1, 1, H, W];
+    a constant per input size, computed once rather than on every edge of every step."""
+    return _inverse_counts_of(int(size[0]), int(size[1]), like.dtype, like.device)
 
 
 class SimplifiedEdge(nn.Module):
