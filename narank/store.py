@@ -36,7 +36,8 @@ def settings_digest(settings: dict[str, Any]) -> str:
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically (temp file, fsync, rename): readers see old or new, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
@@ -67,7 +68,7 @@ class ResultStore:
             self.path.mkdir(parents=True, exist_ok=True)
             meta_file = self.path / "meta.json"
             if self.meta and not meta_file.exists():
-                _atomic_bytes(meta_file, json.dumps(self.meta, sort_keys=True, default=str).encode())
+                atomic_write_bytes(meta_file, json.dumps(self.meta, sort_keys=True, default=str).encode())
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot write the result store ({exc}); set NARANK_CACHE "
                              "to a writable folder") from exc

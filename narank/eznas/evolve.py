@@ -34,6 +34,7 @@ import numpy as np
 from narank.errors import NarankError
 from narank.eznas.program import Program, pset
 from narank.eznas.stats import NetworkStats, StatsSettings, collect_stats, random_like
+from narank.store import atomic_write_bytes
 
 WORST = -1.0
 CHECKPOINT = "checkpoint.pkl"
@@ -86,10 +87,7 @@ _POOLS: dict[str, list[NetworkStats]] = {}
 def save_pool(path: Path, stats: list[NetworkStats], meta: dict[str, Any]) -> Path:
     """Write a pool's statistics (pickle, atomically); workers read it by path."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump({"meta": meta, "stats": stats}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, pickle.dumps({"meta": meta, "stats": stats}, protocol=pickle.HIGHEST_PROTOCOL))
     return path
 
 
@@ -252,12 +250,7 @@ def _toolbox(config: EvolveConfig):
 
 
 def _atomic_pickle(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write_bytes(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def evolve_on_pool(

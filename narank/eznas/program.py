@@ -6,6 +6,7 @@ value or numerical error makes the score NaN (never a silently skipped block).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -17,7 +18,8 @@ import numpy as np
 
 from narank.errors import NarankError
 from narank.eznas.primitives import build_pset, namespace
-from narank.eznas.stats import NetworkStats, StatsSettings, collect_stats, random_like
+from narank.eznas.stats import NetworkStats, StatsSettings, collect_stats
+from narank.store import atomic_write_bytes
 
 PUBLISHED = "frobenius_in(sigmoid_in(logdet_in(sign_in(g_in_data))))"
 FORMAT = "narank-eznas-program/1"
@@ -89,10 +91,6 @@ class Program:
         """Collect the cell's statistics (this program's settings) and score them."""
         return self.score_stats(collect_stats(cell, self.settings, num_classes))
 
-    def control_score(self, stats: NetworkStats, seed: int) -> float:
-        """The score on random tensors of the statistics' shapes (the shape-only control)."""
-        return self.score_stats(random_like(stats, seed))
-
     # ------------------------------------------------------------------ files
 
     def to_json(self) -> dict[str, Any]:
@@ -102,9 +100,7 @@ class Program:
         """Write the program as JSON (atomically) and its formula as text next to it (.txt)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2, default=float) + "\n")
-        os.replace(tmp, path)
+        atomic_write_bytes(path, (json.dumps(self.to_json(), indent=2, default=float) + "\n").encode())
         path.with_suffix(".txt").write_text(self.formula + "\n")
         return path
 
@@ -138,4 +134,10 @@ def eznas_score(
     cell: Any, formula: str = PUBLISHED, num_classes: int = 10, image_source: str = "digits", **settings: Any
 ) -> float:
     """One cell's score under a formula (the proxy-cache entry point)."""
-    return Program(formula, StatsSettings(images=image_source, **settings)).score(cell, num_classes)
+    return _compiled(formula, StatsSettings(images=image_source, **settings)).score(cell, num_classes)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(formula: str, settings: StatsSettings) -> Program:
+    """A program parsed and compiled once per process, not once per cell of a sweep."""
+    return Program(formula, settings)
