@@ -284,10 +284,10 @@ def report() -> str:
               "- Digits are easy: the supernet's validation loss falls near zero within a few hundred steps, "
               "after which alpha's gradient vanishes and alpha stays close to uniform. With near-uniform "
               "alpha, differences between variants in these small runs are within seed noise.",
-              "- Wall time per step is dominated by contention on this machine (see the standard deviations);"
-              " "
-              "the variant that finishes first leaves the other more CPU for its last steps, which favours "
-              "the slower one. GDAS was timed only if it appears in the timing table (the run can be cut).",
+              "- Wall time per step depends on the machine's load (stated above; see the standard "
+              "deviations). The two variants share the machine's memory bandwidth while both run, and the "
+              "variant that finishes first leaves the other more CPU for its last steps, which favours the "
+              "slower one: the time ratios are if anything conservative.",
               "- Time and memory are CPU figures (one torch thread per process, machine shared with other "
               "jobs, load stated above); memory is process RSS, plus the allocator-free count of bytes "
               "autograd keeps, not a CUDA allocator peak.", ""]
