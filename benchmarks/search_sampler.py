@@ -42,12 +42,11 @@ def draw(name: str, pool: Any, stat_idx: np.ndarray, tiers: np.ndarray, exclude:
         TierSampler,
         pool_keys,
         tier_stats_from,
-        uniform_stats,
+        uniform_candidates,
     )
 
     if name == "uniform":
-        return TierSampler(uniform_stats(otable.space.name, otable.dataset), uniform=True).sample(
-            256, rng, pool, exclude=exclude).cells
+        return uniform_candidates(256, rng, pool, exclude=exclude).cells
     if name.startswith("nar"):
         feats = {k: pool.features[k][stat_idx] for k in ("flops_M", "params_M")}
         stats = tier_stats_from(otable.space, otable.dataset, feats, tiers, 5)

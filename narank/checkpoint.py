@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
+from narank.atomic import atomic_write
 from narank.errors import CheckpointError
 
 FORMAT = "narank-ranker"
@@ -93,17 +93,7 @@ def save_checkpoint(path: str | os.PathLike, manifest: dict[str, Any],
 def _write(path: Path, payload: dict[str, Any]) -> None:
     import torch
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, lambda fh: torch.save(payload, fh))
 
 
 def add_checksum(path: str | os.PathLike) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from narank.atomic import atomic_write, atomic_write_bytes
 from narank.errors import DataFileError, NarankError
 from narank.paths import cache_dir
 
@@ -34,16 +35,6 @@ def settings_digest(settings: dict[str, Any]) -> str:
     """Short stable digest of a settings dict (order-independent)."""
     blob = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically (temp file, fsync, rename): readers see old or new, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class ResultStore:
@@ -87,17 +78,10 @@ class ResultStore:
         table = pa.table({"id": pa.array([str(i) for i in ids], pa.string()),
                           **{k: pa.array(np.asarray(v)) for k, v in columns.items()}})
         name = f"part-{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
-        final = self.path / name
-        tmp = self.path / f".{name}.tmp"
         try:
-            pq.write_table(table, tmp, compression="zstd")
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
+            return atomic_write(self.path / name, lambda fh: pq.write_table(table, fh, compression="zstd"))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise StoreError(f"{self.path}: cannot write a result part ({exc})") from exc
-        return final
 
     # ------------------------------------------------------------------ reading
 
@@ -186,11 +170,7 @@ class ResultStore:
         # named with the oldest part's timestamp so that "first row wins" keeps its meaning
         stamp = parts[0].name.split("-")[1]
         name = f"part-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:8]}c.parquet"
-        tmp = self.path / f".{name}.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path / name)
+        atomic_write(self.path / name, lambda fh: pq.write_table(table, fh, compression="zstd"))
         for part in parts:
             part.unlink(missing_ok=True)
         return len(parts)
@@ -206,12 +186,9 @@ def write_table(path: str | os.PathLike, **columns: Sequence[Any]) -> Path:
     import pyarrow.parquet as pq
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    table = pa.table({k: pa.array(np.asarray(v)) for k, v in columns.items()})
     try:
-        pq.write_table(pa.table({k: pa.array(np.asarray(v)) for k, v in columns.items()}), tmp,
-                       compression="zstd")
-        os.replace(tmp, path)
+        atomic_write(path, lambda fh: pq.write_table(table, fh, compression="zstd"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise StoreError(f"{path}: cannot write ({exc}); choose a writable --out path") from exc
     return path

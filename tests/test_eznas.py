@@ -375,3 +375,19 @@ def test_shape_only_program_is_penalized():
     assert ev.shape_excess(np.array([shape.score_stats(s) for s in control]), acc, 0.2) == pytest.approx(0.8)
     assert ev.kendall(np.array([values.score_stats(s) for s in nets]), acc) > 0.95
     assert ev.shape_excess(np.array([values.score_stats(s) for s in control]), acc, 0.2) == 0.0
+
+
+def test_build_network_leaves_the_global_rng_alone():
+    import torch
+
+    from narank.eznas.stats import StatsSettings, build_network
+    from narank.spaces import get_space
+
+    cell = get_space("nb201").enumerate()[123]
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    a = build_network(cell, StatsSettings())
+    assert torch.equal(torch.rand(3), expected)
+    b = build_network(cell, StatsSettings())
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))

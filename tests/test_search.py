@@ -43,14 +43,19 @@ def c10(nb201_csv: Path):
 
 
 FAST_GUIDED = GuidedConfig(init=8, k=4, candidates=48, mutate_top=2)
-QUERY_METHODS = ["narank", "narank-nar", "uniform", "bananas", "xgb-graf", "rea", "random"]
+QUERY_METHODS = ["narank", "narank-noprior", "narank-nar", "uniform", "uniform-noprior", "bananas",
+                 "xgb-graf", "rea", "random"]
 
 
 def _run(method: str, otable, budget: int, seed: int):
     if method == "narank":
         return ranker_search(otable, budget, seed, FAST)
+    if method == "narank-noprior":
+        return ranker_search(otable, budget, seed, replace(FAST, prior=None))
+    if method == "uniform-noprior":
+        return uniform_search(otable, budget, seed, replace(FAST, prior=None))
     if method == "narank-nar":
-        return ranker_search(otable, budget, seed, replace(FAST, sampler="nar", random_frac=0.2))
+        return ranker_search(otable, budget, seed, replace(FAST, sampler="nar", random_frac=0.2, prior=None))
     if method == "uniform":
         return uniform_search(otable, budget, seed, FAST)
     if method == "bananas":
@@ -281,3 +286,8 @@ def test_summary_counts_optimum(c10):
     m = summary["methods"]["random"]
     assert 0.0 <= m["optimum_rate"] <= 1.0 and m["queries_max"] == 10
     assert summary["optimum"]["test_acc"] == pytest.approx(c10.best_test)
+
+
+def test_run_method_refuses_unknown_settings(c10):
+    with pytest.raises(NarankError, match="unknown search setting"):
+        run_method("rea", c10, 12, 0, candidate=5)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from narank.atomic import atomic_write_bytes
 from narank.benchmarks.table import BenchmarkTable
 from narank.errors import DataFileError
 from narank.spaces.nb201 import DATASETS
@@ -154,18 +154,12 @@ def read_nb101_csv(
 def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write `df` (without its index) to `path` atomically: temp file, then rename."""
     path = Path(path)
+    text = df.to_csv(index=False).encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        atomic_write_bytes(path, text)
     except OSError as exc:
         raise DataFileError(
             f"{path}: cannot write here ({exc.strerror}); choose another place with --out"
         ) from exc
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            df.to_csv(f, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

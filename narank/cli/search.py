@@ -29,7 +29,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
     p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--methods", default="narank,rea,random,uniform",
-                   help="comma list of narank, narank-nar (NAR's original sampler), uniform "
+                   help="comma list of narank (joint tier sampler narrowed by the SED prior), "
+                        "narank-joint (no prior), narank-nar (NAR's original sampler), uniform "
                         "(uniform candidates), bananas, xgb-graf, rea, random, sed, tenas (default "
                         "narank,rea,random,uniform)")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA, ./data)")

@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
+from narank.atomic import atomic_write_bytes
 from narank.errors import NarankError
 from narank.eznas.program import Program, pset
 from narank.eznas.stats import NetworkStats, StatsSettings, collect_stats, random_like
-from narank.store import atomic_write_bytes
 
 WORST = -1.0
 CHECKPOINT = "checkpoint.pkl"

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from narank.atomic import atomic_write_bytes
 from narank.errors import NarankError
 from narank.eznas.primitives import build_pset, namespace
 from narank.eznas.stats import NetworkStats, StatsSettings, collect_stats
-from narank.store import atomic_write_bytes
 
 PUBLISHED = "frobenius_in(sigmoid_in(logdet_in(sign_in(g_in_data))))"
 FORMAT = "narank-eznas-program/1"

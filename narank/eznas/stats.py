@@ -145,15 +145,17 @@ def input_batch(settings: StatsSettings) -> tuple[Any, Any, Any]:
 
 
 def build_network(cell: Any, settings: StatsSettings, num_classes: int = 10) -> Any:
-    """The cell's network at the settings' size, seeded initialization (torch default init)."""
+    """The cell's network at the settings' size, seeded initialization (torch default init); the
+    caller's global torch RNG state is left as it was."""
     import torch
 
     from narank.spaces import space_of
 
-    torch.manual_seed(settings.seed)
-    return space_of(cell).network(
-        cell, channels=settings.channels, cells=settings.cells, num_classes=num_classes
-    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(settings.seed)
+        return space_of(cell).network(
+            cell, channels=settings.channels, cells=settings.cells, num_classes=num_classes
+        )
 
 
 def collect_stats(

@@ -49,7 +49,8 @@ def rea(otable: OracleTable, budget: int, seed: int, population: int = 10,
 
 
 def uniform_search(otable: OracleTable, budget: int, seed: int,
-                   cfg: SearchConfig | None = None) -> SearchRun:
-    """The ranker loop with uniform candidate sampling (ablation of the tier statistics)."""
+                   cfg: SearchConfig | None = None, method: str = "uniform") -> SearchRun:
+    """The ranker loop with uniform candidate sampling (ablation of the tier statistics); the
+    selection rule, zero-cost prior included, is `cfg`'s."""
     cfg = replace(cfg or SearchConfig(), sampler="uniform")
-    return ranker_search(otable, budget, seed, cfg, method="uniform")
+    return ranker_search(otable, budget, seed, cfg, method=method)

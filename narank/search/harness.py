@@ -17,13 +17,15 @@ from narank.search.oracle import OracleTable, Query
 from narank.spaces import SearchSpace
 
 #: methods that spend lookups; every one follows `narank.search.protocol`
-QUERY_METHODS = ("narank", "narank-nar", "uniform", "bananas", "xgb-graf", "rea", "random")
+QUERY_METHODS = ("narank", "narank-noprior", "narank-nar", "uniform", "uniform-noprior", "bananas",
+                 "xgb-graf", "rea", "random")
 ZERO_SHOT = ("sed", "tenas")
 METHODS = QUERY_METHODS + ZERO_SHOT
 DEFAULT_METHODS = ("narank", "rea", "random", "uniform")
 #: one colour per method in every plot
-COLORS = {"narank": "C3", "narank-nar": "C1", "uniform": "C4", "bananas": "C2", "xgb-graf": "C0",
-          "rea": "C5", "random": "C7", "sed": "C8", "tenas": "C9"}
+COLORS = {"narank": "C3", "narank-noprior": "C6", "narank-nar": "C1", "uniform": "C4",
+          "uniform-noprior": "C8", "bananas": "C2", "xgb-graf": "C0", "rea": "C5", "random": "C7",
+          "sed": "tab:olive", "tenas": "C9"}
 TOL = 1e-6
 
 
@@ -83,6 +85,10 @@ def run_method(method: str, otable: OracleTable, budget: int, seed: int,
     """
     from narank.search.predictor_guided import GuidedConfig
 
+    unknown = sorted(k for k in settings if not hasattr(SearchConfig, k) and not hasattr(GuidedConfig, k))
+    if unknown:
+        raise NarankError(f"unknown search setting(s) {unknown}: not a field of SearchConfig or GuidedConfig")
+
     def ranker_cfg(base: SearchConfig) -> SearchConfig:
         return replace(base, **{k: v for k, v in settings.items() if hasattr(base, k)})
 
@@ -90,6 +96,9 @@ def run_method(method: str, otable: OracleTable, budget: int, seed: int,
     start = time.perf_counter()
     if method == "narank":
         run = ranker_search(otable, budget, seed, ranker_cfg(cfg or SearchConfig()))
+    elif method == "narank-noprior":
+        run = ranker_search(otable, budget, seed, ranker_cfg(cfg or SearchConfig(prior=None)),
+                            method="narank-noprior")
     elif method == "narank-nar":
         run = ranker_search(otable, budget, seed, ranker_cfg(cfg or nar_config()), method="narank-nar")
     elif method == "bananas":
@@ -102,6 +111,9 @@ def run_method(method: str, otable: OracleTable, budget: int, seed: int,
         run = xgb_search(otable, budget, seed, guided)
     elif method == "uniform":
         run = uniform_search(otable, budget, seed, ranker_cfg(cfg or SearchConfig()))
+    elif method == "uniform-noprior":
+        run = uniform_search(otable, budget, seed, ranker_cfg(cfg or SearchConfig(prior=None)),
+                             method="uniform-noprior")
     elif method == "rea":
         run = rea(otable, budget, seed)
     elif method == "random":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -21,12 +22,15 @@ from narank.search.tier_stats import (
     JointTierSampler,
     TierSampler,
     cell_key,
+    pool_prior,
     tier_stats_from,
-    uniform_stats,
+    uniform_candidates,
 )
 from narank.spaces import SearchSpace, get_space, space_of
 
 SAMPLERS = ("joint", "nar", "uniform")
+#: free per-cell scores the joint sampler can be narrowed by (one-column graph features)
+PRIORS = ("sed", "params", "flops")
 
 
 @dataclass
@@ -37,6 +41,12 @@ class SearchConfig:
     ranker's tier-1 rate per joint bin of all cell features, `JointTierSampler`), "nar" (NAR's
     FLOPs x params histogram of the top tier, KL-gated, with a random share: `nar_config()`) or
     "uniform" (the ablation). Neighbours of the best cells are always added.
+
+    `prior` names a free per-cell score (a one-column graph feature: `sed`, `params`, `flops`;
+    None = off). In every round where it orders the labelled cells as their accuracies do
+    (one-sided Kendall test on them, p < `prior_alpha`), the joint sampler draws from the
+    `prior_top` best-scored share of the pool only, and candidates are looked up by the weighted
+    mean of the ranker's rank and the prior's rank (`prior_weight`; `selection_order`).
     """
 
     init: int = 10
@@ -58,18 +68,29 @@ class SearchConfig:
     lr: float = 3e-3
     batch_size: int = 32
     lam: float | None = None
+    prior: str | None = "sed"
+    prior_top: float = 0.1
+    prior_alpha: float = 0.05
+    prior_weight: float = 0.5
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
             raise NarankError(f"unknown sampler {self.sampler!r}; choose from {', '.join(SAMPLERS)}")
+        if self.prior is not None and self.prior not in PRIORS:
+            raise NarankError(f"unknown prior {self.prior!r}; choose from {', '.join(PRIORS)} or None")
+        if not 0.0 < self.prior_top <= 1.0:
+            raise NarankError(f"prior_top must be in (0, 1], got {self.prior_top}")
+        if not 0.0 <= self.prior_weight <= 1.0:
+            raise NarankError(f"prior_weight must be in [0, 1], got {self.prior_weight}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def nar_config(**kw: Any) -> SearchConfig:
-    """NAR's original sampler: FLOPs/params targets from the top tier, KL gate 0.05, 20% random."""
-    return SearchConfig(**{"sampler": "nar", "random_frac": 0.2, "kl_threshold": 0.05, **kw})
+    """NAR's original sampler: FLOPs/params targets from the top tier, KL gate 0.05, 20% random;
+    no zero-cost prior."""
+    return SearchConfig(**{"sampler": "nar", "random_frac": 0.2, "kl_threshold": 0.05, "prior": None, **kw})
 
 
 @dataclass
@@ -129,14 +150,56 @@ def make_ranker(space: str | SearchSpace, dataset: str, cfg: SearchConfig, seed:
                   batch_size=cfg.batch_size, lam=cfg.lam, random_state=seed)
 
 
+def prior_region(cfg: SearchConfig, pool: CellPool, labelled: list, accs: list[float]
+                 ) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """The pool mask the prior narrows sampling to this round (None = whole pool), and why.
+
+    The prior is trusted only while it orders the labelled cells as their accuracies do: Kendall
+    tau > 0 with one-sided p < `cfg.prior_alpha` (labels already paid for; no extra lookup)."""
+    if cfg.prior is None:
+        return None, {}
+    from scipy.stats import kendalltau
+
+    tau, p = kendalltau(prior_scores(cfg, pool, labelled), accs, alternative="greater")
+    on = bool(np.isfinite(p) and p < cfg.prior_alpha)
+    info = {"prior_tau": round(float(tau), 4) if np.isfinite(tau) else None, "prior_on": on}
+    if not on:
+        return None, info
+    values = pool_prior(pool, cfg.prior)
+    return values >= np.quantile(values, 1.0 - cfg.prior_top), info
+
+
+def prior_scores(cfg: SearchConfig, pool: CellPool, cells: list) -> np.ndarray:
+    """The prior's score of each cell (higher = better)."""
+    from narank.graph_features import graph_features
+
+    return graph_features(pool.space, cells, pool.dataset, [cfg.prior])[:, 0]
+
+
+def selection_order(scores: np.ndarray, tiers: np.ndarray, prior: np.ndarray | None = None,
+                    weight: float = 0.0) -> np.ndarray:
+    """Candidate indices, best first: predicted tier-1 cells by score, then the others by score;
+    with a prior, by `(1 - weight) * that rank + weight * the prior's rank` (ties: the ranker's)."""
+    order = np.lexsort((-np.asarray(scores), np.asarray(tiers) != 1))
+    if prior is None or weight <= 0:
+        return order
+    from scipy.stats import rankdata
+
+    model_rank = np.empty(len(order))
+    model_rank[order] = np.arange(len(order))
+    prior_rank = rankdata(-np.asarray(prior, dtype=float)) - 1
+    return np.lexsort((model_rank, (1 - weight) * model_rank + weight * prior_rank))
+
+
 def draw_candidates(cfg: SearchConfig, ranker: Any, fitted: bool, pool: CellPool, oracle: Oracle,
-                    rng: np.random.Generator) -> tuple[list, dict[str, Any]]:
-    """The sampled part of a round's candidates (fresh cells only) and what the sampler did."""
+                    rng: np.random.Generator, allowed: np.ndarray | None = None
+                    ) -> tuple[list, dict[str, Any]]:
+    """The sampled part of a round's candidates (fresh cells only) and what the sampler did; the
+    joint sampler draws from the `allowed` part of the pool (None = all of it)."""
     otable = oracle.table
     exclude = oracle.keys
     if cfg.sampler == "uniform" or not fitted:
-        drawn = TierSampler(uniform_stats(otable.space.name, otable.dataset), uniform=True).sample(
-            cfg.candidates, rng, pool, exclude=exclude)
+        drawn = uniform_candidates(cfg.candidates, rng, pool, exclude=exclude)
         info: dict[str, Any] = {"active": False, "misses": 0}
     elif cfg.sampler == "nar":
         stat_cells, fl, pa = pool.random(cfg.stats_samples, rng)
@@ -147,27 +210,33 @@ def draw_candidates(cfg: SearchConfig, ranker: Any, fitted: bool, pool: CellPool
         drawn = sampler.sample(cfg.candidates, rng, pool, exclude=exclude)
         info = {"kl": round(stats["kl_top_bottom"], 4), "active": drawn.active, "misses": drawn.misses}
     else:
-        joint = JointTierSampler.for_pool(pool, ranker, cfg.stats_samples, rng,
+        joint = JointTierSampler.for_pool(pool, ranker, cfg.stats_samples, rng, allowed=allowed,
                                           random_frac=cfg.random_frac, power=cfg.power)
         drawn = joint.sample(cfg.candidates, rng, exclude=exclude)
         info = {"active": drawn.active, "misses": drawn.misses}
     return [c for c in drawn.cells if oracle.fresh(c)], info
 
 
-def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig | None = None,
-                  method: str = "narank") -> SearchRun:
-    """NAR search: the shared initial cells, then rounds of train -> sample -> rank -> query top k.
+#: propose(labelled, accs, rng) -> (sampled fresh cells, what the sampler did)
+Propose = Callable[[list, list[float], np.random.Generator], tuple[list, dict[str, Any]]]
+#: select(labelled, accs, candidates, rng) -> (candidate indices best first, what it saw)
+Select = Callable[[list, list[float], list, np.random.Generator], tuple[np.ndarray, dict[str, Any]]]
 
-    Candidates: `cfg.candidates` cells from the sampler (`cfg.sampler`) plus every new
-    single-edit neighbour of the `cfg.mutate_top` best cells so far; among them, cells predicted
-    in tier 1 are ordered by score (then the others) and the best `k` are looked up. The search
-    protocol (`narank.search.protocol`) applies: no duplicate function is looked up.
-    """
-    cfg = cfg or SearchConfig()
+
+def round_loop(otable: OracleTable, budget: int, seed: int, init: int, k: int, mutate_top: int,
+               propose: Callable[[Oracle, CellPool], Propose], select: Select, method: str,
+               config: dict[str, Any]) -> SearchRun:
+    """The batch loop every model-guided method shares, under the search protocol: the shared
+    initial cells, then rounds of propose -> add every new single-edit neighbour of the
+    `mutate_top` best cells so far -> look up the `k` best candidates by `select`.
+
+    `propose(oracle, pool)` is called once and returns the round's sampler (which may fit a model
+    on the labelled cells first)."""
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     oracle = Oracle(otable, budget)
     pool = search_pool(otable)
+    sample = propose(oracle, pool)
     labelled: list = []
     accs: list[float] = []
 
@@ -175,28 +244,62 @@ def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig
         accs.append(oracle.query(cell))
         labelled.append(cell)
 
-    for cell in initial_cells(otable, seed, min(cfg.init, budget)):
+    for cell in initial_cells(otable, seed, min(init, budget)):
         ask(cell)
-    ranker = make_ranker(otable.space, otable.dataset, cfg, seed)
     rounds: list[dict[str, Any]] = []
-    fitted = False
     while oracle.remaining > 0:
-        if len(labelled) >= cfg.tiers:
-            ranker.fit(labelled, accs)
-            ranker.set_params(warm_start=True, epochs=cfg.update_epochs)
-            fitted = True
-        sampled, info = draw_candidates(cfg, ranker, fitted, pool, oracle, rng)
+        sampled, info = sample(labelled, accs, rng)
         keys = {cell_key(c) for c in sampled}
-        best = [labelled[j] for j in np.argsort(-np.asarray(accs))[:cfg.mutate_top].tolist()]
+        best = [labelled[j] for j in np.argsort(-np.asarray(accs))[:mutate_top].tolist()]
         cands = sampled + fresh_neighbours(oracle, best, rng, keys)
         if not cands:
             cands = [fresh_random(oracle, pool, rng)]
-        scores, ctiers = ranker.rank(cands) if fitted else (rng.random(len(cands)), np.ones(len(cands)))
-        order = np.lexsort((-scores, ctiers != 1))[:min(cfg.k, oracle.remaining)].tolist()
+        order, seen = select(labelled, accs, cands, rng)
+        order = np.asarray(order)[:min(k, oracle.remaining)].tolist()
         for i in order:
             ask(cands[i])
-        rounds.append({**info, "tier1": int((ctiers == 1).sum()), "candidates": len(cands),
+        rounds.append({**info, **seen, "candidates": len(cands),
                        "from_sampler": sum(i < len(sampled) for i in order),
                        "queries": oracle.used, "seconds": round(time.perf_counter() - start, 3)})
-    return SearchRun(method, seed, budget, oracle.history,
-                     info={"config": cfg.to_dict(), "rounds": rounds})
+    return SearchRun(method, seed, budget, oracle.history, info={"config": config, "rounds": rounds})
+
+
+def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig | None = None,
+                  method: str = "narank") -> SearchRun:
+    """NAR search in `round_loop`: each round fits the ranker on the labelled cells, draws
+    `cfg.candidates` cells from the sampler (`cfg.sampler`, narrowed by a trusted prior) and looks
+    up the best `k` of them and the neighbours by `selection_order` (tier, score and, while
+    trusted, the zero-cost prior). The search protocol (`narank.search.protocol`) applies: no
+    duplicate function is looked up.
+    """
+    cfg = cfg or SearchConfig()
+    ranker = make_ranker(otable.space, otable.dataset, cfg, seed)
+    state: dict[str, Any] = {"fitted": False, "prior_on": False}
+
+    def propose(oracle: Oracle, pool: CellPool) -> Propose:
+        state["pool"] = pool
+
+        def sample(labelled: list, accs: list[float], rng: np.random.Generator) -> tuple[list, dict]:
+            if len(labelled) >= cfg.tiers:
+                ranker.fit(labelled, accs)
+                ranker.set_params(warm_start=True, epochs=cfg.update_epochs)
+                state["fitted"] = True
+            allowed, prior_info = (prior_region(cfg, pool, labelled, accs) if state["fitted"]
+                                   else (None, {}))
+            state["prior_on"] = bool(prior_info.get("prior_on"))
+            sampled, info = draw_candidates(cfg, ranker, state["fitted"], pool, oracle, rng, allowed)
+            return sampled, {**prior_info, **info}
+
+        return sample
+
+    def select(labelled: list, accs: list[float], cands: list, rng: np.random.Generator
+               ) -> tuple[np.ndarray, dict[str, Any]]:
+        if not state["fitted"]:
+            scores, ctiers = rng.random(len(cands)), np.ones(len(cands))
+        else:
+            scores, ctiers = ranker.rank(cands)
+        prior = prior_scores(cfg, state["pool"], cands) if state["prior_on"] else None
+        return selection_order(scores, ctiers, prior, cfg.prior_weight), {"tier1": int((ctiers == 1).sum())}
+
+    return round_loop(otable, budget, seed, cfg.init, cfg.k, cfg.mutate_top, propose, select, method,
+                      cfg.to_dict())

@@ -9,17 +9,15 @@ tabular predictor does with the same lookups.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from narank.search.loop import SearchRun
+from narank.search.loop import SearchRun, round_loop
 from narank.search.oracle import Oracle, OracleTable
-from narank.search.protocol import fresh_neighbours, fresh_random, initial_cells, search_pool
-from narank.search.tier_stats import TierSampler, cell_key, uniform_stats
+from narank.search.tier_stats import CellPool, uniform_candidates
 from narank.spaces import space_of
 
 #: acquisition(labelled cells, their accuracies, candidates, rng) -> one score per candidate
@@ -38,39 +36,24 @@ class GuidedConfig:
 
 def guided_search(otable: OracleTable, budget: int, seed: int, acquisition: Acquisition,
                   method: str, cfg: GuidedConfig | None = None) -> SearchRun:
-    """Surrogate-guided search under the search protocol (`narank.search.protocol`)."""
+    """Surrogate-guided search in narank's `round_loop` (uniform candidates + neighbours; the `k`
+    best by the acquisition), under the search protocol (`narank.search.protocol`)."""
     cfg = cfg or GuidedConfig()
-    start = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    oracle = Oracle(otable, budget)
-    pool = search_pool(otable)
-    uniform = TierSampler(uniform_stats(otable.space.name, otable.dataset), uniform=True)
-    labelled: list = []
-    accs: list[float] = []
 
-    def ask(cell: Any) -> None:
-        accs.append(oracle.query(cell))
-        labelled.append(cell)
+    def propose(oracle: Oracle, pool: CellPool):
+        def sample(labelled: list, accs: list[float], rng: np.random.Generator) -> tuple[list, dict]:
+            drawn = uniform_candidates(cfg.candidates, rng, pool, exclude=oracle.keys)
+            return [c for c in drawn.cells if oracle.fresh(c)], {}
 
-    for cell in initial_cells(otable, seed, min(cfg.init, budget)):
-        ask(cell)
-    rounds: list[dict[str, Any]] = []
-    while oracle.remaining > 0:
-        sampled = [c for c in uniform.sample(cfg.candidates, rng, pool, exclude=oracle.keys).cells
-                   if oracle.fresh(c)]
-        keys = {cell_key(c) for c in sampled}
-        best = [labelled[j] for j in np.argsort(-np.asarray(accs))[:cfg.mutate_top].tolist()]
-        cands = sampled + fresh_neighbours(oracle, best, rng, keys)
-        if not cands:
-            cands = [fresh_random(oracle, pool, rng)]
+        return sample
+
+    def select(labelled: list, accs: list[float], cands: list, rng: np.random.Generator
+               ) -> tuple[np.ndarray, dict[str, Any]]:
         scores = np.asarray(acquisition(labelled, np.asarray(accs), cands, rng), dtype=float)
-        order = np.argsort(-scores, kind="stable")[:min(cfg.k, oracle.remaining)].tolist()
-        for i in order:
-            ask(cands[i])
-        rounds.append({"candidates": len(cands), "from_sampler": sum(i < len(sampled) for i in order),
-                       "queries": oracle.used, "seconds": round(time.perf_counter() - start, 3)})
-    return SearchRun(method, seed, budget, oracle.history,
-                     info={"config": asdict(cfg), "rounds": rounds})
+        return np.argsort(-scores, kind="stable"), {}
+
+    return round_loop(otable, budget, seed, cfg.init, cfg.k, cfg.mutate_top, propose, select, method,
+                      asdict(cfg))
 
 
 def xgb_acquisition(seed: int, n_estimators: int = 200) -> Acquisition:

@@ -11,7 +11,7 @@ threshold, else uniformly, and always mixes in a fraction of purely random cells
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -161,6 +161,7 @@ class CellPool:
     cells: Sequence | None = None
     features: dict[str, np.ndarray] | None = None
     draw: Callable[[int, np.random.Generator], list] | None = None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def random(self, m: int, rng: np.random.Generator) -> tuple[list, np.ndarray, np.ndarray]:
         """`m` uniform draws: (cells, flops_M, params_M)."""
@@ -279,6 +280,17 @@ def uniform_stats(space: str, dataset: str, k: int = 5) -> dict[str, Any]:
     return tier_stats_from(space, dataset, feats, np.array([1, 2]), k, bins=1)
 
 
+@lru_cache(maxsize=16)
+def _uniform_sampler(space: str, dataset: str) -> TierSampler:
+    return TierSampler(uniform_stats(space, dataset), uniform=True)
+
+
+def uniform_candidates(n: int, rng: np.random.Generator, pool: CellPool,
+                       exclude: set | None = None) -> SampleResult:
+    """`n` distinct uniform cells of `pool` (by `cell_key`), none in `exclude`."""
+    return _uniform_sampler(pool.space.name, pool.dataset).sample(n, rng, pool, exclude=exclude)
+
+
 # ------------------------------------------------------------------- joint-feature sampler
 
 
@@ -305,22 +317,27 @@ class JointTierSampler:
     `cell_features` jointly (`feature_keys`), counts how often the ranker puts cells of each bin in
     tier 1 among a uniform sample, and draws candidates so that a cell's chance is proportional to
     P(tier 1 | its bin) (drawing a bin from the tier-1 histogram, then a uniform pool cell of that
-    bin, which has no rejection misses). `power` > 1 sharpens towards the best bins.
+    bin, which has no rejection misses). `power` > 1 sharpens towards the best bins. `allowed`
+    (a mask over the pool) restricts every draw, targeted or random, to those cells.
     """
 
     def __init__(self, pool: CellPool, keys: np.ndarray, sample_idx: np.ndarray, tiers: np.ndarray,
-                 random_frac: float = 0.0, power: float = 1.0, alpha: float = 0.05):
+                 random_frac: float = 0.0, power: float = 1.0, alpha: float = 0.05,
+                 allowed: np.ndarray | None = None):
         if pool.cells is None:
             raise NarankError("the joint-feature sampler needs a finite pool of cells")
         if not 0.0 <= random_frac <= 1.0:
             raise NarankError(f"random_frac must be in [0, 1], got {random_frac}")
         self.pool = pool
         self.keys = np.asarray(keys)
+        self.allowed = np.flatnonzero(np.ones(len(self.keys), bool) if allowed is None else allowed)
+        if len(self.allowed) == 0:
+            raise NarankError("the joint-feature sampler was allowed no cell of its pool")
         n_keys = int(self.keys.max()) + 1
         sample_keys = self.keys[np.asarray(sample_idx)]
         top = np.bincount(sample_keys[np.asarray(tiers) == 1], minlength=n_keys).astype(float)
         seen = np.bincount(sample_keys, minlength=n_keys).astype(float)
-        size = np.bincount(self.keys, minlength=n_keys).astype(float)
+        size = np.bincount(self.keys[self.allowed], minlength=n_keys).astype(float)
         # P(tier 1 | bin) from the sample (bins never sampled get the overall rate), times the
         # bin's share of the pool: the distribution of the tier-1 cells over bins
         rate = top.sum() / max(seen.sum(), 1.0)
@@ -328,18 +345,20 @@ class JointTierSampler:
         weight = size * p_top ** power
         self.p = weight / weight.sum() if weight.sum() > 0 else size / size.sum()
         self.random_frac = random_frac
-        order = np.argsort(self.keys, kind="stable")
+        order = self.allowed[np.argsort(self.keys[self.allowed], kind="stable")]
         bounds = np.searchsorted(self.keys[order], np.arange(n_keys + 1))
         self.members = [order[bounds[k]:bounds[k + 1]] for k in range(n_keys)]
         self.active = bool(top.sum() > 0)
 
     @classmethod
     def for_pool(cls, pool: CellPool, ranker: Any, n_stats: int, rng: np.random.Generator,
-                 **kw: Any) -> JointTierSampler:
-        """Rank `n_stats` uniform pool cells with `ranker` and build the sampler from their tiers."""
-        idx = rng.integers(0, len(pool.cells), size=n_stats)
+                 allowed: np.ndarray | None = None, **kw: Any) -> JointTierSampler:
+        """Rank `n_stats` uniform cells of the pool (of its `allowed` part) with `ranker` and build
+        the sampler from their tiers."""
+        where = np.flatnonzero(allowed) if allowed is not None else np.arange(len(pool.cells))
+        idx = where[rng.integers(0, len(where), size=n_stats)]
         _, tiers = ranker.rank([pool.cells[i] for i in idx.tolist()])
-        return cls(pool, pool_keys(pool), idx, tiers, **kw)
+        return cls(pool, pool_keys(pool), idx, tiers, allowed=allowed, **kw)
 
     def sample(self, n: int, rng: np.random.Generator, exclude: set | None = None) -> SampleResult:
         """`n` distinct candidates (by `cell_key`), none in `exclude`; a share `random_frac`
@@ -366,7 +385,8 @@ class JointTierSampler:
         stall = 0
         while len(out) < n and stall < 50:
             before = len(out)
-            for cell in self.pool.random(max(64, n - len(out)), rng)[0]:
+            draws = self.allowed[rng.integers(0, len(self.allowed), size=max(64, n - len(out)))]
+            for cell in (self.pool.cells[i] for i in draws.tolist()):
                 key = cell_key(cell)
                 if len(out) >= n or key in exclude or key in seen:
                     continue
@@ -379,10 +399,24 @@ class JointTierSampler:
 
 def pool_keys(pool: CellPool) -> np.ndarray:
     """`feature_keys` of a finite pool's cells (computed once per pool)."""
-    keys = getattr(pool, "_keys", None)
-    if keys is None:
+    if "keys" not in pool.cache:
         if pool.features is None:
             raise NarankError("the joint-feature sampler needs a pool with features")
-        keys = feature_keys(pool.features)
-        pool._keys = keys  # type: ignore[attr-defined]
-    return keys
+        pool.cache["keys"] = feature_keys(pool.features)
+    return pool.cache["keys"]
+
+
+def pool_prior(pool: CellPool, name: str) -> np.ndarray:
+    """A free per-cell score (a one-column graph feature such as `sed`) of every cell of a finite
+    pool, higher = better (computed once per pool)."""
+    from narank.graph_features import graph_features
+
+    key = f"prior:{name}"
+    if key not in pool.cache:
+        if pool.cells is None:
+            raise NarankError("a zero-cost prior needs a finite pool of cells")
+        values = graph_features(pool.space, pool.cells, pool.dataset, [name])
+        if values.shape[1] != 1:
+            raise NarankError(f"prior {name!r} is not a single score per cell")
+        pool.cache[key] = values[:, 0]
+    return pool.cache[key]

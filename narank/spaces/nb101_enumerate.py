@@ -19,7 +19,6 @@ import hashlib
 import itertools
 import os
 import sys
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from narank.atomic import atomic_write
 from narank.errors import DataFileError, InvalidCellError
 from narank.paths import cache_dir as default_cache_dir
 from narank.spaces.base import DenseCells
@@ -355,21 +355,11 @@ def _checksum(arrays: dict[str, np.ndarray]) -> str:
 
 
 def save_space(table: SpaceTable, path: Path) -> None:
-    """Write the table atomically: a temp file in the same folder, then os.replace."""
+    """Write the table atomically (`narank.atomic`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {key: getattr(table, key) for key in _ARRAYS}
     meta = np.array([CACHE_VERSION, table.max_vertices, table.max_edges], dtype=np.int64)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, meta=meta, checksum=np.array(_checksum(arrays)), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda fh: np.savez(fh, meta=meta, checksum=np.array(_checksum(arrays)), **arrays))
 
 
 def read_space(path: Path, max_vertices: int = MAX_VERTICES, max_edges: int = MAX_EDGES) -> SpaceTable:

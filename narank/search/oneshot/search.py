@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import resource
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from narank.atomic import atomic_write
 from narank.errors import CheckpointError, NarankError
 from narank.search.oneshot.supernet import SPACE, Supernet, alpha_table, entropy, is_collapsed
 
@@ -178,14 +178,8 @@ class OneShotSearch:
         """Write the search state atomically (temp file in the same folder, then rename)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            torch.save(self.state(), tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        state = self.state()
+        atomic_write(path, lambda fh: torch.save(state, fh))
 
     def load(self, path: str | os.PathLike) -> None:
         """Resume from a checkpoint written by `save` under the same config."""
