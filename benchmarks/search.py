@@ -95,6 +95,9 @@ def _seconds_at(record: dict[str, Any], queries: int) -> float | None:
     return None
 
 
+#: the plots' two panels: narank against its peers, and narank against its own ablations
+PANELS = [("peers", ("narank", "bananas", "xgb-graf", "rea", "random")),
+          ("ablations", ("narank", "narank-noprior", "narank-nar", "uniform", "uniform-noprior"))]
 #: paired comparisons (a, b): narank against each method, and the prior-free samplers against
 #: uniform candidates without the prior
 PAIRS = [("narank", m) for m in ("uniform", "narank-noprior", "narank-nar", "rea", "random", "bananas",
@@ -328,9 +331,10 @@ def report(records: list[dict[str, Any]], walls: dict[str, float], budgets_of: d
         md.append("")
         png = f"search_{space_name}_{d}.png"
         plot_curves({m: runs[m] for m in names}, budgets[-1], str(out / png),
-                    f"{space.title} {SHORT.get(d, d)}: best-so-far pick",
-                    optimum, ylabel="test accuracy of pick (%)" if otable.test is not None
-                    else "validation accuracy of pick (%), the table's only column")
+                    f"{space.title} {SHORT.get(d, d)}",
+                    optimum, ylabel="test accuracy of best-so-far pick (%)" if otable.test is not None
+                    else "validation accuracy of pick (%), the table's only column", panels=PANELS,
+                    ceiling=best_valid_test)
         md += [f"![{space_name} {d}]({png})", ""]
         results["groups"][f"{space_name}/{d}"] = entry
         target_lines += _targets(space_name, d, entry, budgets)
@@ -444,8 +448,9 @@ def sampler_section(records: list[dict[str, Any]], out: Path, groups_out: dict[s
                f"{share('narank-nar', 'nb201'):.0%}, the joint sampler: "
                f"{share('narank-noprior', 'nb201'):.0%} of the lookups come from their candidates), "
                "yet their picks are not better than uniform candidates' (paired tests above). The "
-               "fixed-ranker ablation below shows why: the ranker alone already finds the good "
-               "region. A free signal the ranker does not have, SED, is what makes sampling pay: "
+               "fixed-ranker ablation below shows why: statistics taken from the ranker only "
+               "pre-apply the ranker's own order. A free signal the ranker does not have, SED, is "
+               "what can make sampling pay: "
                "narank (joint sampler + SED prior) vs uniform candidates with the same prior-aware "
                "selection at 20–50 lookups, over the three datasets, has {} significant win(s) and "
                "{} significant loss(es).".format(*_wins_losses(groups_out, "nb201", range(11, 51))[:2])]

@@ -291,3 +291,18 @@ def test_summary_counts_optimum(c10):
 def test_run_method_refuses_unknown_settings(c10):
     with pytest.raises(NarankError, match="unknown search setting"):
         run_method("rea", c10, 12, 0, candidate=5)
+
+
+def test_plot_panels_split_the_methods(c10, tmp_path):
+    from matplotlib.image import imread
+
+    from narank.search.harness import plot_curves
+
+    runs = {m: [run_method(m, c10, 14, s) for s in range(2)] for m in ("rea", "random")}
+    one, two = tmp_path / "one.png", tmp_path / "two.png"
+    plot_curves(runs, 14, str(one), "t", optimum=94.37)
+    plot_curves(runs, 14, str(two), "t", optimum=94.37, ceiling=94.0,
+                panels=[("a", ("rea",)), ("b", ("random", "not-run"))])
+    h1, w1 = imread(one).shape[:2]
+    h2, w2 = imread(two).shape[:2]
+    assert h1 == h2 and w2 == 2 * w1  # one panel per group, each the single plot's width

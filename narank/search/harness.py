@@ -209,43 +209,55 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 
 def plot_curves(runs: dict[str, list[SearchRun]], budget: int, path: str, title: str,
-                optimum: float | None = None, ylabel: str = "test accuracy of pick (%)") -> None:
+                optimum: float | None = None, ylabel: str = "test accuracy of pick (%)",
+                panels: Sequence[tuple[str, Sequence[str]]] | None = None,
+                ceiling: float | None = None) -> None:
     """Best-so-far accuracy of the pick against lookups: mean over seeds with a band of ± one
-    standard error of the mean (narrow enough to tell methods apart), one colour per method."""
+    standard error of the mean (narrow enough to tell methods apart), one colour per method.
+    `panels` = [(subtitle, method names), ...] draws side-by-side panels with a shared y axis
+    (e.g. peers | ablations) so that no panel holds too many bands. `ceiling`: the accuracy of the
+    best-validation cell, the best any pick-by-validation search can report (drawn when below the
+    optimum)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    groups = [(sub, [m for m in names if m in runs]) for sub, names in panels or [("", list(runs))]]
+    groups = [(sub, names) for sub, names in groups if names]
+    fig, axes = plt.subplots(1, len(groups), figsize=(7 * len(groups), 4.5), sharey=True, squeeze=False)
     x = np.arange(1, budget + 1)
     lows = []
-    for i, (name, method_runs) in enumerate(runs.items()):
-        color = COLORS.get(name, f"C{i % 10}")
-        if any(r.chosen is not None for r in method_runs):
-            values = [_metric(r.chosen) for r in method_runs if r.chosen is not None]
-            ax.axhline(float(np.mean(values)), color=color, ls="--", lw=1.2,
-                       label=f"{name} (0 lookups, mean of {len(values)})")
-            continue
-        curves = [r.truncated(budget).curve() for r in method_runs]
-        curves = [c + [c[-1]] * (budget - len(c)) for c in curves if c]
-        if not curves:
-            continue
-        arr = np.asarray(curves, dtype=float)
-        mean, sem = arr.mean(axis=0), arr.std(axis=0) / np.sqrt(len(arr))
-        ax.plot(x, mean, color=color, label=f"{name} ({len(arr)} seeds)")
-        ax.fill_between(x, mean - sem, mean + sem, color=color, alpha=0.18)
-        lows.append(float(np.min(mean[min(len(mean) - 1, budget // 5):])))
-    if optimum is not None:
-        ax.axhline(optimum, color="k", ls=":", lw=1, label=f"optimum {optimum:.2f}")
+    for ax, (sub, names) in zip(axes[0], groups):
+        for i, name in enumerate(names):
+            method_runs = runs[name]
+            color = COLORS.get(name, f"C{i % 10}")
+            if any(r.chosen is not None for r in method_runs):
+                values = [_metric(r.chosen) for r in method_runs if r.chosen is not None]
+                ax.axhline(float(np.mean(values)), color=color, ls="--", lw=1.2,
+                           label=f"{name} (0 lookups, mean of {len(values)})")
+                continue
+            curves = [r.truncated(budget).curve() for r in method_runs]
+            curves = [c + [c[-1]] * (budget - len(c)) for c in curves if c]
+            if not curves:
+                continue
+            arr = np.asarray(curves, dtype=float)
+            mean, sem = arr.mean(axis=0), arr.std(axis=0) / np.sqrt(len(arr))
+            ax.plot(x, mean, color=color, label=f"{name} ({len(arr)} seeds)")
+            ax.fill_between(x, mean - sem, mean + sem, color=color, alpha=0.18)
+            lows.append(float(np.min(mean[min(len(mean) - 1, budget // 5):])))
+        if optimum is not None:
+            ax.axhline(optimum, color="k", ls=":", lw=1, label=f"optimum {optimum:.2f}")
+        if ceiling is not None and (optimum is None or ceiling < optimum - TOL):
+            ax.axhline(ceiling, color="k", ls="--", lw=0.8, label=f"best-validation cell {ceiling:.2f}")
+        ax.set_xlabel("ground-truth lookups (band: ± 1 standard error over seeds)")
+        ax.set_title(f"{title}: {sub}" if sub else title)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
     if lows and optimum is not None:
         span = optimum - min(lows)
-        ax.set_ylim(min(lows) - 0.3 * span - 0.05, optimum + 0.1 * span + 0.05)
-    ax.set_xlabel("ground-truth lookups (band: ± 1 standard error over seeds)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+        axes[0][0].set_ylim(min(lows) - 0.3 * span - 0.05, optimum + 0.1 * span + 0.05)
+    axes[0][0].set_ylabel(ylabel)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
