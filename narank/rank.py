@@ -96,6 +96,12 @@ def rank_space(space: str | SearchSpace, ranker: Any, *, block: int = BLOCK, wor
             id_blocks[k], scores[a:b], tiers[a:b] = i, s, t
         return SpaceRanking(space.name, np.concatenate(id_blocks), scores, tiers)
     cells = space.enumerate()
+    if cells is None and ranker.manifest.get("graph_features") and dense_supported(space, features):
+        raise NarankError(
+            f"this ranker uses graph-level features {list(ranker.manifest['graph_features'])}, which "
+            f"the bulk {space.name} path cannot compute, and {space.name} is too large to list as "
+            "cells; rank the whole space with a ranker trained without --graph-features, or score "
+            "chosen cells with Ranker.rank(cells)")
     if cells is None:
         raise NarankError(f"{space.name} cannot be listed in full, so it cannot be ranked whole")
     cells = list(cells)

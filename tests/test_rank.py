@@ -92,3 +92,15 @@ def test_cli_rank_prints_readable_cells_best_first(capsys):
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     for r in rows:  # the label is the arch string of the printed index
         assert r["label"].startswith("|") and r["label"] == space.label(space.parse(int(r["index"])))
+
+
+def test_graph_feature_ranker_gets_the_real_reason_on_nb101():
+    from narank.errors import NarankError
+    from narank.predictor import Ranker
+
+    space = get_space("nb101")
+    cells = space.sample(12, np.random.default_rng(0))
+    fitted = Ranker("nb101", "cifar10", graph_features=("params",), epochs=1, dim=8, layers=1,
+                    random_state=0).fit(cells, np.linspace(80, 94, len(cells)))
+    with pytest.raises(NarankError, match="graph-level features"):
+        rank_space("nb101", fitted, progress=False)
