@@ -57,7 +57,8 @@ def _job(task: Task) -> dict[str, Any]:
     return {"space": space, "method": method, "dataset": dataset, "seed": seed, "budget": budget,
             "ids": [q.id for q in run.history], "chosen": None if run.chosen is None else run.chosen.id,
             "seconds": run.info["seconds"], "rounds": run.info.get("rounds", []),
-            "load": os.getloadavg()[0], "settings": SPACE_SETTINGS.get(space, {})}
+            "load": os.getloadavg()[0], "settings": SPACE_SETTINGS.get(space, {}),
+            "init": run.info.get("config", {}).get("init")}
 
 
 def _key(record: dict[str, Any]) -> tuple:
@@ -123,9 +124,10 @@ def _fmt_p(p: float) -> str:
 
 def _sampler_share(recs: list[dict[str, Any]]) -> tuple[float, float]:
     """Share of the post-initial lookups a ranker run took from the sampler's candidates (the rest
-    are neighbours of the best cells), and the share of rounds where the sampler was targeted."""
+    are neighbours of the best cells), and the share of rounds where the sampler was targeted.
+    Records made before `init` was stored used 10 initial cells."""
     picked = [r.get("from_sampler", 0) for rec in recs for r in rec.get("rounds", [])]
-    total = [rec["rounds"][-1]["queries"] - 10 for rec in recs if rec.get("rounds")]
+    total = [rec["rounds"][-1]["queries"] - (rec.get("init") or 10) for rec in recs if rec.get("rounds")]
     share = sum(picked) / max(sum(total), 1)
     active = [bool(r.get("active")) for rec in recs for r in rec.get("rounds", [])]
     return share, float(np.mean(active)) if active else 0.0

@@ -18,24 +18,27 @@ from narank.proxies.sed import sed_scores
 from narank.spaces import get_space
 from narank.spaces.base import SearchSpace
 
-GraphFeatureFn = Callable[[SearchSpace, Sequence[Any], str], np.ndarray]
+#: fn(space, cells, dataset, memo) -> [n, width]; `memo` is shared by the features of one call
+GraphFeatureFn = Callable[[SearchSpace, Sequence[Any], str, dict], np.ndarray]
 
 
-def _costs(space: SearchSpace, cells: Sequence[Any], dataset: str, key: str) -> np.ndarray:
-    values = np.asarray(space.cell_features(cells, dataset)[key], dtype=float)
+def _costs(space: SearchSpace, cells: Sequence[Any], dataset: str, memo: dict, key: str) -> np.ndarray:
+    if "cell_features" not in memo:  # params and flops come from one pass over the cells
+        memo["cell_features"] = space.cell_features(cells, dataset)
+    values = np.asarray(memo["cell_features"][key], dtype=float)
     return np.log10(np.maximum(values, 1e-6))[:, None]
 
 
-def _sed(space: SearchSpace, cells: Sequence[Any], dataset: str) -> np.ndarray:
+def _sed(space: SearchSpace, cells: Sequence[Any], dataset: str, memo: dict) -> np.ndarray:
     return sed_scores(cells)[:, None]
 
 
-#: name -> (fn(space, cells, dataset) -> [n, width], column names of a space)
+#: name -> (fn(space, cells, dataset, memo) -> [n, width], column names of a space)
 GRAPH_FEATURES: dict[str, tuple[GraphFeatureFn, Callable[[SearchSpace], list[str]]]] = {
-    "graf": (lambda space, cells, dataset: graf_features(space, cells), graf_names),
-    "params": (lambda space, cells, dataset: _costs(space, cells, dataset, "params_M"),
+    "graf": (lambda space, cells, dataset, memo: graf_features(space, cells), graf_names),
+    "params": (lambda space, cells, dataset, memo: _costs(space, cells, dataset, memo, "params_M"),
                lambda space: ["log10_params_M"]),
-    "flops": (lambda space, cells, dataset: _costs(space, cells, dataset, "flops_M"),
+    "flops": (lambda space, cells, dataset, memo: _costs(space, cells, dataset, memo, "flops_M"),
               lambda space: ["log10_flops_M"]),
     "sed": (_sed, lambda space: ["sed"]),
 }
@@ -65,5 +68,6 @@ def graph_features(space: SearchSpace | str, cells: Sequence[Any], dataset: str 
     cells = list(cells)
     if not names:
         return np.zeros((len(cells), 0))
-    return np.concatenate([np.asarray(GRAPH_FEATURES[n][0](space, cells, dataset), dtype=float)
+    memo: dict[str, Any] = {}
+    return np.concatenate([np.asarray(GRAPH_FEATURES[n][0](space, cells, dataset, memo), dtype=float)
                            .reshape(len(cells), -1) for n in names], axis=1)
