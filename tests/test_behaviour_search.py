@@ -192,21 +192,34 @@ def searched(table):
 
 
 def test_loop_queries_the_best_scored_candidates(searched):
+    """Each round looks up the K best candidates: tier 1 first, then by score, and while SED's
+    gate is open, by the mean of that rank and SED's rank (recomputed here from the recorded
+    scores)."""
+    from narank.proxies.sed import sed_scores
+    from narank.search.loop import selection_order
+
     guided, _, calls = searched
+    gated = 0
     for run, run_calls in zip(guided, calls, strict=True):
         rounds = run_calls[1::2]  # each round ranks the statistics sample, then the candidates
         assert len(rounds) == (BUDGET - INIT) // K
         for r, (cands, scores, tiers) in enumerate(rounds):
             start = INIT + r * K
             queried = {cell_key(q.cell) for q in run.history[:start]}
+            on = run.info["rounds"][r]["prior_on"]
+            gated += on
+            order = selection_order(scores, tiers, sed_scores(cands) if on else None, SMALL.prior_weight)
+            if not on:
+                assert order.tolist() == np.lexsort((-scores, tiers != 1)).tolist()
             expected = []
-            for i in np.lexsort((-scores, tiers != 1)).tolist():  # tier 1 first, then by score
+            for i in order.tolist():
                 if len(expected) == K:
                     break
                 if cell_key(cands[i]) not in queried:
                     queried.add(cell_key(cands[i]))
                     expected.append(NB201.canonical_id(cands[i]))
             assert [q.id for q in run.history[start:start + K]] == expected, f"seed {run.seed} round {r}"
+    assert gated > 0, "SED's gate never opened: the prior branch went untested"
 
 
 def test_candidates_include_every_new_neighbour_of_the_best_cells_once(searched):
