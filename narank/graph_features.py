@@ -44,6 +44,10 @@ GRAPH_FEATURES: dict[str, tuple[GraphFeatureFn, Callable[[SearchSpace], list[str
 }
 
 
+#: every graph feature, in registry order (the ranker's full set, pretraining's targets)
+ALL_GRAPH_FEATURES = tuple(GRAPH_FEATURES)
+
+
 def check_graph_features(names: Iterable[str]) -> tuple[str, ...]:
     """Validate graph-feature names, naming the unknown ones and the choices."""
     names = tuple(n for n in names if n)

@@ -20,13 +20,13 @@ from torch import nn
 from torch_geometric.data import Batch
 from tqdm.auto import tqdm
 
-from narank.graph_features import graph_features
+from narank.graph_features import ALL_GRAPH_FEATURES, graph_features
 from narank.graphs import to_graphs
 from narank.model.encoders import GraphEncoder
 from narank.spaces.base import SearchSpace
 
 #: what the encoder learns to predict
-PRETRAIN_TARGETS = ("graf", "params", "flops", "sed")
+PRETRAIN_TARGETS = ALL_GRAPH_FEATURES
 PRETRAIN_EPOCHS = 15
 PRETRAIN_BATCH = 256
 PRETRAIN_LR = 2e-3
