@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import time
-import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -241,19 +240,3 @@ def random_like(stats: NetworkStats, seed: int) -> NetworkStats:
         for block in stats.blocks
     ]
     return NetworkStats(blocks, 0.0, {"control": True, **stats.info})
-
-
-def measure(cell: Any, settings: StatsSettings = StatsSettings(), num_classes: int = 10) -> dict[str, float]:
-    """Seconds, peak Python-heap memory (MB, tracemalloc: numpy and torch CPU buffers) and stored MB."""
-    tracemalloc.start()
-    try:
-        stats = collect_stats(cell, settings, num_classes)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return {
-        "seconds": stats.seconds,
-        "peak_mb": peak / 2**20,
-        "stored_mb": stats.nbytes / 2**20,
-        "blocks": len(stats.blocks),
-    }
