@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +43,24 @@ Task = tuple[str, str, str, int, int, str | None]
 SPACE_SETTINGS: dict[str, dict[str, int]] = {"nb101": {"k": 20, "stats_samples": 1000}}
 
 
+@lru_cache(maxsize=8)
+def _otable(space: str, dataset: str, data: str | None) -> Any:
+    """The oracle table of a space/dataset, loaded once per worker process."""
+    from narank.benchmarks import load_table
+    from narank.search.oracle import oracle_table
+
+    return oracle_table(load_table(space, data), dataset)
+
+
 def _job(task: Task) -> dict[str, Any]:
     """Run one (space, method, dataset, seed) at `budget` in a worker (one torch thread)."""
     import torch
 
     torch.set_num_threads(1)
-    from narank.benchmarks import load_table
     from narank.search.harness import run_method
-    from narank.search.oracle import oracle_table
 
     space, method, dataset, seed, budget, data = task
-    otable = oracle_table(load_table(space, data), dataset)
+    otable = _otable(space, dataset, data)
     run = run_method(method, otable, budget, seed, **SPACE_SETTINGS.get(space, {}))
     return {"space": space, "method": method, "dataset": dataset, "seed": seed, "budget": budget,
             "ids": [q.id for q in run.history], "chosen": None if run.chosen is None else run.chosen.id,
