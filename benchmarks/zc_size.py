@@ -27,16 +27,14 @@ SIZES = {"small (EZNAS benchmark)": {"channels": 8, "cells": 1, "resolution": 8,
          "full (NB201 search size)": {"channels": 16, "cells": 5, "resolution": 32, "batch": 64}}
 
 
-def _score(net_str: str, channels: int, cells: int, resolution: int, batch: int) -> dict[str, float]:
-    """The three proxies of one cell at one size (one torch thread, digits, seed 0)."""
+def _score(net_str: str, x: np.ndarray, y: np.ndarray, channels: int, cells: int) -> dict[str, float]:
+    """The three proxies of one cell on images `x` (one torch thread, seed 0)."""
     import torch
 
     torch.set_num_threads(1)
-    from narank.images import load_images
     from narank.proxies.zc_suite import suite_scores
     from narank.spaces import get_space
 
-    x, y = load_images("digits", batch, resolution, 0)
     return suite_scores(get_space("nb201").parse(net_str), x, y, PROXIES, channels, cells, 10, 0)
 
 
@@ -52,6 +50,7 @@ def main() -> int:
 
     from narank.benchmarks import load_table
     from narank.engine import map_items
+    from narank.images import load_images
     from narank.paths import data_dir
     from narank.spaces import get_space
 
@@ -66,7 +65,9 @@ def main() -> int:
     for label, size in SIZES.items():
         start = time.perf_counter()
         values: list[dict[str, float]] = [{}] * len(rows)
-        for i, v in map_items(_score, list(rows.net_str), workers=args.workers, shared=size,
+        x, y = load_images("digits", size["batch"], size["resolution"], 0)  # once per size
+        shared = {"x": x, "y": y, "channels": size["channels"], "cells": size["cells"]}
+        for i, v in map_items(_score, list(rows.net_str), workers=args.workers, shared=shared,
                               desc=f"suite, {label}"):
             values[i] = v
         seconds = time.perf_counter() - start

@@ -22,7 +22,7 @@ from narank.search.tier_stats import (
     JointTierSampler,
     TierSampler,
     cell_key,
-    pool_prior,
+    pool_prior_top,
     tier_stats_from,
     uniform_candidates,
 )
@@ -165,8 +165,7 @@ def prior_region(cfg: SearchConfig, pool: CellPool, labelled: list, accs: list[f
     info = {"prior_tau": round(float(tau), 4) if np.isfinite(tau) else None, "prior_on": on}
     if not on:
         return None, info
-    values = pool_prior(pool, cfg.prior)
-    return values >= np.quantile(values, 1.0 - cfg.prior_top), info
+    return pool_prior_top(pool, cfg.prior, cfg.prior_top), info
 
 
 def prior_scores(cfg: SearchConfig, pool: CellPool, cells: list) -> np.ndarray:
@@ -217,28 +216,33 @@ def draw_candidates(cfg: SearchConfig, ranker: Any, fitted: bool, pool: CellPool
     return [c for c in drawn.cells if oracle.fresh(c)], info
 
 
-#: propose(labelled, accs, rng) -> (sampled fresh cells, what the sampler did)
-Propose = Callable[[list, list[float], np.random.Generator], tuple[list, dict[str, Any]]]
-#: select(labelled, accs, candidates, rng) -> (candidate indices best first, what it saw)
-Select = Callable[[list, list[float], list, np.random.Generator], tuple[np.ndarray, dict[str, Any]]]
+@dataclass
+class Round:
+    """What a round's sampler and selector see: the lookups so far (updated in place), the
+    oracle, the pool and the run's random generator."""
+
+    labelled: list
+    accs: list[float]
+    oracle: Oracle
+    pool: CellPool
+    rng: np.random.Generator
+
+
+#: propose(round) -> (sampled fresh cells, what the sampler did)
+Propose = Callable[[Round], tuple[list, dict[str, Any]]]
+#: select(round, candidates, what the sampler did) -> (candidate indices best first, what it saw)
+Select = Callable[[Round, list, dict[str, Any]], tuple[np.ndarray, dict[str, Any]]]
 
 
 def round_loop(otable: OracleTable, budget: int, seed: int, init: int, k: int, mutate_top: int,
-               propose: Callable[[Oracle, CellPool], Propose], select: Select, method: str,
-               config: dict[str, Any]) -> SearchRun:
+               propose: Propose, select: Select, method: str, config: dict[str, Any]) -> SearchRun:
     """The batch loop every model-guided method shares, under the search protocol: the shared
     initial cells, then rounds of propose -> add every new single-edit neighbour of the
-    `mutate_top` best cells so far -> look up the `k` best candidates by `select`.
-
-    `propose(oracle, pool)` is called once and returns the round's sampler (which may fit a model
-    on the labelled cells first)."""
+    `mutate_top` best cells so far -> look up the `k` best candidates by `select`."""
     start = time.perf_counter()
-    rng = np.random.default_rng(seed)
     oracle = Oracle(otable, budget)
-    pool = search_pool(otable)
-    sample = propose(oracle, pool)
-    labelled: list = []
-    accs: list[float] = []
+    state = Round([], [], oracle, search_pool(otable), np.random.default_rng(seed))
+    labelled, accs, rng = state.labelled, state.accs, state.rng
 
     def ask(cell: Any) -> None:
         accs.append(oracle.query(cell))
@@ -248,13 +252,13 @@ def round_loop(otable: OracleTable, budget: int, seed: int, init: int, k: int, m
         ask(cell)
     rounds: list[dict[str, Any]] = []
     while oracle.remaining > 0:
-        sampled, info = sample(labelled, accs, rng)
+        sampled, info = propose(state)
         keys = {cell_key(c) for c in sampled}
         best = [labelled[j] for j in np.argsort(-np.asarray(accs))[:mutate_top].tolist()]
         cands = sampled + fresh_neighbours(oracle, best, rng, keys)
         if not cands:
-            cands = [fresh_random(oracle, pool, rng)]
-        order, seen = select(labelled, accs, cands, rng)
+            cands = [fresh_random(oracle, state.pool, rng)]
+        order, seen = select(state, cands, info)
         order = np.asarray(order)[:min(k, oracle.remaining)].tolist()
         for i in order:
             ask(cands[i])
@@ -274,31 +278,24 @@ def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig
     """
     cfg = cfg or SearchConfig()
     ranker = make_ranker(otable.space, otable.dataset, cfg, seed)
-    state: dict[str, Any] = {"fitted": False, "prior_on": False}
 
-    def propose(oracle: Oracle, pool: CellPool) -> Propose:
-        state["pool"] = pool
+    def fitted(r: Round) -> bool:  # the ranker is (re)fit every round once there are enough labels
+        return len(r.labelled) >= cfg.tiers
 
-        def sample(labelled: list, accs: list[float], rng: np.random.Generator) -> tuple[list, dict]:
-            if len(labelled) >= cfg.tiers:
-                ranker.fit(labelled, accs)
-                ranker.set_params(warm_start=True, epochs=cfg.update_epochs)
-                state["fitted"] = True
-            allowed, prior_info = (prior_region(cfg, pool, labelled, accs) if state["fitted"]
-                                   else (None, {}))
-            state["prior_on"] = bool(prior_info.get("prior_on"))
-            sampled, info = draw_candidates(cfg, ranker, state["fitted"], pool, oracle, rng, allowed)
-            return sampled, {**prior_info, **info}
+    def propose(r: Round) -> tuple[list, dict[str, Any]]:
+        if fitted(r):
+            ranker.fit(r.labelled, r.accs)
+            ranker.set_params(warm_start=True, epochs=cfg.update_epochs)
+        allowed, prior_info = prior_region(cfg, r.pool, r.labelled, r.accs) if fitted(r) else (None, {})
+        sampled, info = draw_candidates(cfg, ranker, fitted(r), r.pool, r.oracle, r.rng, allowed)
+        return sampled, {**prior_info, **info}
 
-        return sample
-
-    def select(labelled: list, accs: list[float], cands: list, rng: np.random.Generator
-               ) -> tuple[np.ndarray, dict[str, Any]]:
-        if not state["fitted"]:
-            scores, ctiers = rng.random(len(cands)), np.ones(len(cands))
-        else:
+    def select(r: Round, cands: list, info: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+        if fitted(r):
             scores, ctiers = ranker.rank(cands)
-        prior = prior_scores(cfg, state["pool"], cands) if state["prior_on"] else None
+        else:
+            scores, ctiers = r.rng.random(len(cands)), np.ones(len(cands))
+        prior = prior_scores(cfg, r.pool, cands) if info.get("prior_on") else None
         return selection_order(scores, ctiers, prior, cfg.prior_weight), {"tier1": int((ctiers == 1).sum())}
 
     return round_loop(otable, budget, seed, cfg.init, cfg.k, cfg.mutate_top, propose, select, method,

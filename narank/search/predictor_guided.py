@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from narank.search.loop import SearchRun, round_loop
-from narank.search.oracle import Oracle, OracleTable
-from narank.search.tier_stats import CellPool, uniform_candidates
+from narank.search.loop import Round, SearchRun, round_loop
+from narank.search.oracle import OracleTable
+from narank.search.tier_stats import uniform_candidates
 from narank.spaces import space_of
 
 #: acquisition(labelled cells, their accuracies, candidates, rng) -> one score per candidate
@@ -40,16 +40,12 @@ def guided_search(otable: OracleTable, budget: int, seed: int, acquisition: Acqu
     best by the acquisition), under the search protocol (`narank.search.protocol`)."""
     cfg = cfg or GuidedConfig()
 
-    def propose(oracle: Oracle, pool: CellPool):
-        def sample(labelled: list, accs: list[float], rng: np.random.Generator) -> tuple[list, dict]:
-            drawn = uniform_candidates(cfg.candidates, rng, pool, exclude=oracle.keys)
-            return [c for c in drawn.cells if oracle.fresh(c)], {}
+    def propose(r: Round) -> tuple[list, dict[str, Any]]:
+        drawn = uniform_candidates(cfg.candidates, r.rng, r.pool, exclude=r.oracle.keys)
+        return [c for c in drawn.cells if r.oracle.fresh(c)], {}
 
-        return sample
-
-    def select(labelled: list, accs: list[float], cands: list, rng: np.random.Generator
-               ) -> tuple[np.ndarray, dict[str, Any]]:
-        scores = np.asarray(acquisition(labelled, np.asarray(accs), cands, rng), dtype=float)
+    def select(r: Round, cands: list, info: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+        scores = np.asarray(acquisition(r.labelled, np.asarray(r.accs), cands, r.rng), dtype=float)
         return np.argsort(-scores, kind="stable"), {}
 
     return round_loop(otable, budget, seed, cfg.init, cfg.k, cfg.mutate_top, propose, select, method,

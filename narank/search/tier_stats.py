@@ -420,3 +420,13 @@ def pool_prior(pool: CellPool, name: str) -> np.ndarray:
             raise NarankError(f"prior {name!r} is not a single score per cell")
         pool.cache[key] = values[:, 0]
     return pool.cache[key]
+
+
+def pool_prior_top(pool: CellPool, name: str, top: float) -> np.ndarray:
+    """Mask of the pool's cells whose prior score is in its best `top` share (ties included;
+    computed once per pool, prior and share)."""
+    key = f"prior_top:{name}:{top}"
+    if key not in pool.cache:
+        values = pool_prior(pool, name)
+        pool.cache[key] = values >= np.quantile(values, 1.0 - top)
+    return pool.cache[key]
