@@ -241,12 +241,14 @@ def test_evolution_improves_on_synthetic_problem(tmp_path):
     assert len(cache) > config.population  # new programs were made and scored
 
 
-def test_evolution_resumes_identically(tmp_path):
+@pytest.mark.parametrize("islands", [1, 2])
+def test_evolution_resumes_identically(tmp_path, islands):
     path, acc = _synthetic_pool(tmp_path, n=24)
-    full = ev.EvolveConfig(population=10, generations=3, seed=5, subsets=1, subset_size=20)
+    kw = {"seed": 5, "subsets": 1, "subset_size": 20, "islands": islands, "migration_every": 2}
+    full = ev.EvolveConfig(population=10, generations=3, **kw)
     _, log_full, _, _ = ev.evolve_on_pool(path, acc, full, tmp_path / "a", progress=False)
     random.seed(123)  # the resumed run must restore its own RNG states, not use the process's
-    part = ev.EvolveConfig(population=10, generations=2, seed=5, subsets=1, subset_size=20)
+    part = ev.EvolveConfig(population=10, generations=2, **kw)
     ev.evolve_on_pool(path, acc, part, tmp_path / "b", progress=False)
     random.seed(999)
     _, log_resumed, _, _ = ev.evolve_on_pool(path, acc, full, tmp_path / "b", progress=False)
@@ -256,9 +258,52 @@ def test_evolution_resumes_identically(tmp_path):
         assert pickle.load(fh)["generation"] == 3
     from narank.errors import NarankError
 
-    other = ev.EvolveConfig(population=12, generations=3, seed=5, subsets=1, subset_size=20)
+    other = ev.EvolveConfig(population=12, generations=3, **kw)
     with pytest.raises(NarankError, match="different evolution run"):
         ev.evolve_on_pool(path, acc, other, tmp_path / "b", progress=False)
+
+
+def _population(run_dir):
+    with open(run_dir / ev.CHECKPOINT, "rb") as fh:
+        state = pickle.load(fh)
+    return state["population"], state["fitness"]
+
+
+@pytest.mark.parametrize("every, moves", [(1, True), (5, False)])
+def test_islands_exchange_only_their_best_at_migration(tmp_path, every, moves):
+    """With every program kept (elite = island size), a generation changes an island only through
+    migration: the other island's best replaces its worst, and nothing moves between migrations."""
+    path, acc = _synthetic_pool(tmp_path, n=24)
+    kw = {"population": 8, "seed": 3, "subsets": 1, "subset_size": 20, "islands": 2, "elite": 4,
+          "migration_every": every, "migrants": 1}
+    ev.evolve_on_pool(path, acc, ev.EvolveConfig(generations=1, **kw), tmp_path / "r", progress=False)
+    before, fit = _population(tmp_path / "r")
+    ev.evolve_on_pool(path, acc, ev.EvolveConfig(generations=2, **kw), tmp_path / "r", progress=False)
+    after, _ = _population(tmp_path / "r")
+    best = [max(zip(fit[a:a + 4], before[a:a + 4]))[1] for a in (0, 4)]
+    worst = [min(zip(fit[a:a + 4], before[a:a + 4]))[1] for a in (0, 4)]
+    for island, other in ((0, 1), (1, 0)):
+        expected = set(before[4 * island:4 * island + 4])
+        if moves:
+            expected = expected - {worst[island]} | {best[other]}
+        assert set(after[4 * island:4 * island + 4]) == expected
+
+
+def test_island_settings_checked():
+    from narank.errors import NarankError
+
+    assert ev.EvolveConfig(population=10, islands=3).island_sizes() == [4, 3, 3]
+    with pytest.raises(NarankError, match="at least 4 programs each"):
+        ev.EvolveConfig(population=10, islands=3).check()
+
+
+def test_candidates_are_distinct_programs():
+    """A program that orders the pool like a better one (a monotone transform of it) is not a
+    second candidate; one that orders it differently is."""
+    base = np.arange(20.0)
+    cache = {"a": base, "a cubed": base**3 + 1, "b": np.roll(base, 7), "b twin": np.roll(base, 7) * 2}
+    assert ev.distinct_programs(list(cache), cache, 5, 0.99) == ["a", "b"]
+    assert ev.distinct_programs(list(cache), cache, 1, 0.99) == ["a"]
 
 
 def test_evolve_cli_end_to_end(tmp_path, nb201_csv, capsys):

@@ -28,6 +28,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--population", type=int, default=50, help="programs per generation (default 50)")
     p.add_argument("--generations", type=int, default=15, help="generations (default 15)")
     p.add_argument(
+        "--islands",
+        type=int,
+        default=1,
+        help="sub-populations evolving apart, exchanging their best programs every 5 generations (default 1)",
+    )
+    p.add_argument(
         "--pool",
         type=int,
         default=300,
@@ -70,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
     dataset = space.dataset(args.dataset)
     check_workers(args.workers)
     check_scheduler(args.scheduler)
-    config = EvolveConfig(population=args.population, generations=args.generations, seed=args.seed).check()
+    config = EvolveConfig(
+        population=args.population, generations=args.generations, seed=args.seed, islands=args.islands
+    ).check()
     if args.pool < 10:
         raise NarankError(f"--pool must be at least 10 cells, got {args.pool}")
     if args.batch < 2:

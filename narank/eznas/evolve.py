@@ -7,9 +7,12 @@ on the whole pool are computed once per distinct formula in worker processes
 NaN scores or numerical errors give the worst fitness (-1) and are counted; so are constant
 programs. Each program is also scored on random tensors of the statistics' shapes (the control,
 on part of the pool): whatever |tau| it keeps there beyond `control_max` measures the
-architecture's shape, not the network, and is subtracted from its fitness. The final program is
-chosen among the best formulas of the evolution pool by Kendall tau on a separate *validation
-pool*, preferring programs that fail the random-tensor control. A checkpoint after every
+architecture's shape, not the network, and is subtracted from its fitness. The population may be
+split into islands that evolve apart and exchange their best programs every few generations (DEAP's
+ring migration), so that one early lineage does not take over. The final program is chosen among
+the best *distinct* formulas of the evolution pool (programs ordering the pool alike count once) by
+Kendall tau on a separate *validation pool*, preferring programs that fail the random-tensor
+control. A checkpoint after every
 generation (population, RNG states, fitness caches, log) makes a killed run resume where it
 stopped.
 """
@@ -57,6 +60,10 @@ class EvolveConfig:
     candidates: int = 10
     control_max: float = 0.2
     control_cells: int = 100  # pool networks whose random-tensor twins check each program; 0 = no check
+    islands: int = 1  # sub-populations evolving apart (DEAP's ring migration), against early convergence
+    migration_every: int = 5
+    migrants: int = 2
+    same_phenotype: float = 0.99  # Spearman rho above which two candidates count as one program
 
     def check(self) -> EvolveConfig:
         if self.population < 4:
@@ -65,7 +72,17 @@ class EvolveConfig:
             raise NarankError(f"--generations must be at least 1, got {self.generations}")
         if self.seed < 0:
             raise NarankError(f"--seed must be >= 0, got {self.seed}")
+        if self.islands < 1 or self.population < 4 * self.islands:
+            raise NarankError(
+                f"--islands must be at least 1 with at least 4 programs each, got {self.islands} "
+                f"islands for a population of {self.population}"
+            )
         return self
+
+    def island_sizes(self) -> list[int]:
+        """Programs per island; the population split as evenly as it goes."""
+        base, extra = divmod(self.population, self.islands)
+        return [base + (i < extra) for i in range(self.islands)]
 
 
 @dataclass
@@ -249,6 +266,22 @@ def _toolbox(config: EvolveConfig):
     return tb, creator.EznasIndividual
 
 
+def split_islands(pop: list, sizes: Sequence[int]) -> list[list]:
+    """The flat population (island after island, as checkpointed) cut into its islands."""
+    bounds = np.cumsum([0, *sizes])
+    return [pop[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _next_generation(deme: list, tb: Any, config: EvolveConfig) -> list:
+    """One island's offspring: its elite unchanged, the rest by tournament, crossover and mutation."""
+    from deap import algorithms
+
+    elite = [tb.clone(ind) for ind in sorted(deme, key=lambda i: i.fitness.values[0], reverse=True)]
+    elite = elite[: config.elite]
+    chosen = tb.select(deme, len(deme) - len(elite))
+    return elite + algorithms.varAnd(chosen, tb, config.crossover, config.mutation)
+
+
 def _atomic_pickle(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -268,7 +301,7 @@ def evolve_on_pool(
     The checkpoint is tied to `identity` (config, pool, settings): a different run in the same
     folder is refused rather than silently mixed.
     """
-    from deap import algorithms, gp
+    from deap import gp, tools
     from tqdm.auto import tqdm
 
     config.check()
@@ -313,12 +346,10 @@ def evolve_on_pool(
         for gen in range(gen0, config.generations):
             start = time.perf_counter()
             if gen > 0:
-                elite = [
-                    tb.clone(ind)
-                    for ind in sorted(pop, key=lambda i: i.fitness.values[0], reverse=True)[: config.elite]
-                ]
-                chosen = tb.select(pop, config.population - len(elite))
-                pop = elite + algorithms.varAnd(chosen, tb, config.crossover, config.mutation)
+                demes = split_islands(pop, config.island_sizes())
+                if len(demes) > 1 and gen % config.migration_every == 0:
+                    tools.migRing(demes, config.migrants, tools.selBest, replacement=tools.selWorst)
+                pop = [child for deme in demes for child in _next_generation(deme, tb, config)]
             formulas = [str(ind) for ind in pop]
             new = [f for f in dict.fromkeys(formulas) if f not in cache]
             cache.update(pool_scores(new, evo_path, client))
@@ -373,6 +404,27 @@ def evolve_on_pool(
     return cache, log, elapsed, control_cache
 
 
+def distinct_programs(
+    ranked: Sequence[str], cache: dict[str, np.ndarray], k: int, same: float
+) -> list[str]:
+    """The first `k` formulas of `ranked` that order the evolution pool differently from every one
+    kept before them (Spearman rho below `same`): near-copies of one lineage would leave the
+    validation pool no real choice."""
+    from scipy.stats import rankdata
+
+    kept: list[str] = []
+    ranks: list[np.ndarray] = []
+    for f in ranked:
+        r = rankdata(cache[f])
+        r = (r - r.mean()) / (np.linalg.norm(r - r.mean()) or 1.0)
+        if all(float(r @ other) < same for other in ranks):
+            kept.append(f)
+            ranks.append(r)
+            if len(kept) == k:
+                break
+    return kept
+
+
 def choose_program(
     cache: dict[str, np.ndarray],
     evo_acc: np.ndarray,
@@ -382,8 +434,8 @@ def choose_program(
     client: Any = None,
     control_cache: dict[str, np.ndarray] | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """The final formula: best validation tau among the top evolution-pool formulas (ranked by tau
-    minus their shape excess when `control_cache` is given), preferring those whose tau on random
+    """The final formula: best validation tau among the top distinct evolution-pool formulas (ranked
+    by tau minus their shape excess when `control_cache` is given), preferring those whose tau on random
     tensors of the same shapes (the control) stays below `control_max`."""
 
     def merit(f: str) -> float:
@@ -394,7 +446,9 @@ def choose_program(
         return tau
 
     ranked = sorted(((merit(f), f) for f in cache), key=lambda t: -np.nan_to_num(t[0], nan=-2))
-    top = [f for tau, f in ranked if not math.isnan(tau)][: config.candidates]
+    top = distinct_programs(
+        [f for tau, f in ranked if not math.isnan(tau)], cache, config.candidates, config.same_phenotype
+    )
     if not top:
         raise NarankError(
             "no program gave finite, non-constant scores; run more generations or a larger population"
