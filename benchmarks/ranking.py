@@ -161,14 +161,16 @@ def _rank01(x: np.ndarray) -> np.ndarray:
 
 
 def ablation_run(space: str, dataset: str, size: int, seed: int, data: str | None,
-                 members: int = 1, pretrain: int = 0) -> list[dict]:
+                 members: int = 1, pretrain: int = 0, tune_trials: int = 0) -> list[dict]:
     """The ranker with graph features, ensembles and pretraining, on `one_run`'s split.
 
     Rows: `narank+gf` (GRAPH_FEATURES added to the pooled embedding), `narank+gf+xgb`
     (rank average with GRAF+ZC XGBoost); with `members` > 1 `narank+gf_x<k>` (rank average
     of k rankers differing only in their seed) and `narank+gf_x<k>+xgb`; with `pretrain` > 0
     `narank+gf+pt` (encoder pretrained on that many unlabelled cells, `narank.pretrain`;
-    its one-off cost is recorded as `pretrain_seconds`, not in `fit_seconds`) and `narank+gf+pt+xgb`.
+    its one-off cost is recorded as `pretrain_seconds`, not in `fit_seconds`) and `narank+gf+pt+xgb`;
+    with `tune_trials` > 0 `narank+gf+tuned` (settings chosen by Optuna in 3-fold cross-validation on
+    the split's training cells only, `narank.tuning`; its cost is `tune_seconds`) and its `+xgb`.
     """
     torch.set_num_threads(1)
     sp = get_space(space)
@@ -220,6 +222,22 @@ def ablation_run(space: str, dataset: str, size: int, seed: int, data: str | Non
         extra = {"fit_seconds": fit_s, "pretrain_seconds": info["seconds"], "pretrain_wait_s": pre_s}
         rows.append({**base, "method": "narank+gf+pt", **extra, **evaluate_ranker(ranker, table, "valid")})
         rows.append({**base, "method": "narank+gf+pt+xgb", **extra,
+                     **ranking_metrics((_rank01(ranker.predict(test_cells)) + xgb) / 2, truth)})
+    if tune_trials:
+        from narank.tuning import tune
+
+        ranker = Ranker(space, dataset, node_features=FEATURES, graph_features=GRAPH_FEATURES,
+                        random_state=seed)
+        start = time.time()
+        best, study = tune(ranker, train_cells, acc[train_pos], n_trials=tune_trials, seed=seed)
+        tune_s = time.time() - start
+        ranker.set_params(**best)
+        start = time.time()
+        ranker.fit(train_cells, acc[train_pos])
+        extra = {"fit_seconds": time.time() - start, "tune_seconds": tune_s, "tuned": best,
+                 "tune_cv_tau": study.best_value, "default_cv_tau": study.trials[0].value}
+        rows.append({**base, "method": "narank+gf+tuned", **extra, **evaluate_ranker(ranker, table, "valid")})
+        rows.append({**base, "method": "narank+gf+tuned+xgb", **extra,
                      **ranking_metrics((_rank01(ranker.predict(test_cells)) + xgb) / 2, truth)})
     return rows
 
@@ -394,9 +412,13 @@ METHOD_LABELS = {
     "narank+gf": "narank + graph features",
     "narank+gf+pt": "narank + graph features, pretrained",
     "narank+gf_x2": "narank + graph features, x2 ensemble",
+    "narank+gf_x3": "narank + graph features, x3 ensemble",
+    "narank+gf+tuned": "narank + graph features, tuned (Optuna, training cells only)",
+    "narank+gf+tuned+xgb": "narank + graph features, tuned ⊕ XGBoost",
     "narank+gf+xgb": "narank + graph features ⊕ XGBoost",
     "narank+gf+pt+xgb": "narank + graph features, pretrained ⊕ XGBoost",
     "narank+gf_x2+xgb": "narank + graph features, x2 ⊕ XGBoost",
+    "narank+gf_x3+xgb": "narank + graph features, x3 ⊕ XGBoost",
     "graf_xgb": "GRAF + XGBoost",
     "graf_rf": "GRAF + random forest",
     "graf_zc_xgb": "GRAF + zero-cost + XGBoost",
@@ -507,6 +529,12 @@ def run_tabular(args: argparse.Namespace, runs: list[dict], runs_path: Path) -> 
                       f"tau {row['kendall_tau']:.3f} ({row['fit_seconds']:.1f} s)", flush=True)
 
 
+def _ablation_methods(members: int, pretrain: int, trials: int) -> set[str]:
+    """The ranker rows `ablation_run` adds with these extras (their `+xgb` twins aside)."""
+    return {"narank+gf"} | ({f"narank+gf_x{members}"} if members > 1 else set()) \
+        | ({"narank+gf+pt"} if pretrain else set()) | ({"narank+gf+tuned"} if trials else set())
+
+
 def run_ablation(args: argparse.Namespace, runs: list[dict], runs_path: Path) -> None:
     """`ablation_run` for every chosen space/dataset/size/seed not yet in the records, serially,
     sizes in the outer loop (the small, cheap ones finish first). The records are re-read before
@@ -518,13 +546,17 @@ def run_ablation(args: argparse.Namespace, runs: list[dict], runs_path: Path) ->
                 if size not in get_space(space).train_sizes:
                     continue
                 for dataset in args.dataset or get_space(space).datasets:
-                    done = {(r["space"], r["dataset"], r["size"], r["seed"]) for r in load_runs(runs_path)
-                            if r["method"] == "narank+gf"}
-                    if dataset not in get_space(space).datasets or (space, dataset, size, seed) in done:
+                    if dataset not in get_space(space).datasets:
                         continue
                     small = size <= args.extras_up_to
-                    rows = ablation_run(space, dataset, size, seed, args.data,
-                                        args.members if small else 1, args.pretrain if small else 0)
+                    extras = (args.members, args.pretrain, args.tune) if small else (1, 0, 0)
+                    key = (space, dataset, size, seed)
+                    done = {r["method"] for r in load_runs(runs_path)
+                            if (r["space"], r["dataset"], r["size"], r["seed"]) == key}
+                    if _ablation_methods(*extras) <= done:
+                        continue
+                    # rows already recorded are recomputed (the ensembles need them), not repeated
+                    rows = [r for r in ablation_run(*key, args.data, *extras) if r["method"] not in done]
                     with runs_path.open("a") as f:
                         for row in rows:
                             f.write(json.dumps(row) + "\n")
@@ -553,6 +585,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1, help="ensemble members in --ablation")
     parser.add_argument("--pretrain", type=int, default=0,
                         help="--ablation: also the ranker pretrained on this many unlabelled cells")
+    parser.add_argument("--tune", type=int, default=0,
+                        help="--ablation: also the ranker tuned by Optuna with this many trials (inner CV)")
     parser.add_argument("--extras-up-to", type=int, default=200,
                         help="--ablation: ensembles and pretraining only up to this training size (cost)")
     parser.add_argument("--timing-recipe", action="store_true",
