@@ -39,3 +39,12 @@ def nb101_csv(data_root: Path) -> Path:
 @pytest.fixture(scope="session")
 def nb101_naslib_csv(data_root: Path) -> Path:
     return _require(data_root / "nb101" / "nb101_naslib292.csv")
+
+
+@pytest.fixture(scope="session")
+def c10(nb201_csv: Path):
+    """The NB201 CIFAR-10 oracle table the search tests query (loaded once per session)."""
+    from narank.benchmarks import load_table
+    from narank.search.oracle import oracle_table
+
+    return oracle_table(load_table("nb201", nb201_csv), "cifar10")

@@ -37,11 +37,6 @@ FAST = SearchConfig(init=8, k=4, candidates=48, mutate_top=2, stats_samples=200,
                     update_epochs=2, dim=16, layers=1)
 
 
-@pytest.fixture(scope="module")
-def c10(nb201_csv: Path):
-    return oracle_table(load_table("nb201", nb201_csv), "cifar10")
-
-
 FAST_GUIDED = GuidedConfig(init=8, k=4, candidates=48, mutate_top=2)
 QUERY_METHODS = ["narank", "narank-noprior", "narank-nar", "uniform", "uniform-noprior", "bananas",
                  "xgb-graf", "rea", "random"]

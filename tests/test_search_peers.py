@@ -113,14 +113,14 @@ def test_selection_order_by_hand():
     assert selection_order(scores, tiers, prior, 0.0).tolist() == [2, 1, 0, 3]
 
 
-def test_zero_cost_prior_guides_the_search_to_better_cells(c10_table):
+def test_zero_cost_prior_guides_the_search_to_better_cells(c10):
     """The same loop, ranker and initial cells, with and without the SED prior: with it, the
     lookups after the initial cells are better (NB201 CIFAR-10, 4 seeds, 30 lookups)."""
     cfg = SearchConfig(epochs=20, update_epochs=8, candidates=128, dim=16)
     with_prior, without = [], []
     for seed in range(4):
         for runs, c in ((with_prior, cfg), (without, SearchConfig(**{**cfg.to_dict(), "prior": None}))):
-            run = ranker_search(c10_table, 30, seed, c)
+            run = ranker_search(c10, 30, seed, c)
             runs.append(np.mean([q.test_acc for q in run.history[10:]]))
     assert np.mean(with_prior) > np.mean(without) + 0.3, (with_prior, without)
 
@@ -134,11 +134,6 @@ def test_path_encoding_by_hand():
     assert x.shape[0] == 1 and x.sum() == 3 and set(np.unique(x)) <= {0.0, 1.0}
     dead = NB201.parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
     assert cell_paths(NB201, dead) == [] and path_encoding(NB201, [dead]).sum() == 0
-
-
-@pytest.fixture(scope="module")
-def c10_table(nb201_csv: Path):
-    return oracle_table(load_table("nb201", nb201_csv), "cifar10")
 
 
 @pytest.fixture(scope="module")

@@ -57,5 +57,6 @@ def test_tuning_the_ranker_starts_from_its_settings():
     ranker = Ranker("nb201", "cifar10", epochs=2, lr=1e-3, layers=2, dim=32)
     best, study = tune(ranker, cells, y, n_trials=2, folds=2, seed=0)
     assert set(best) == set(tuned_names(ranker_space))
-    assert {k: study.trials[0].params[k] for k in ("lr", "layers", "dim")} == {"lr": 1e-3, "layers": 2, "dim": 32}
+    first = study.trials[0].params
+    assert (first["lr"], first["layers"], first["dim"]) == (1e-3, 2, 32)
     assert ranker.get_params()["lr"] == 1e-3 and not hasattr(ranker, "model_")
