@@ -93,6 +93,14 @@ def _features(value: Any) -> tuple[str, ...]:
     return check_node_features(_names(value, "node_features"))
 
 
+def feature_designs(node_features: Sequence[str], graph_features: Sequence[str]) -> dict[str, str]:
+    """Design versions of the features whose formula can change between narank versions (SED's
+    frozen design), recorded in checkpoints so a ranker is never fed features it was not trained on."""
+    from narank.proxies.sed import FROZEN
+
+    return {"sed": FROZEN.name} if "sed" in (*node_features, *graph_features) else {}
+
+
 def _graph_features(value: Any) -> tuple[str, ...]:
     """Graph-level feature names (narank.graph_features) from a sequence or a comma-separated string."""
     return check_graph_features(_names(value, "graph_features"))
@@ -342,6 +350,7 @@ class Ranker(BaseEstimator):
                        "dataset": dataset, "node_features": list(features),
                        "graph_features": list(_graph_features(self.graph_features))},
             "train_config": settings.to_dict(),
+            "feature_designs": feature_designs(features, _graph_features(self.graph_features)),
             "train_ids": train_ids,
             "narank_version": narank.__version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -428,6 +437,12 @@ class Ranker(BaseEstimator):
             with torch.random.fork_rng(devices=[]):  # the weights are overwritten just below
                 model = NARanker(config)
             model.load_state_dict(payload["model"])
+            saved = m.get("feature_designs", {})
+            current = feature_designs(m["node_features"], m.get("graph_features", ()))
+            changed = {k: (v, current.get(k)) for k, v in saved.items() if current.get(k) != v}
+            if changed:
+                raise ValueError("its features are computed differently now: " + ", ".join(
+                    f"{k} was {old} when it was trained, is {new} now" for k, (old, new) in changed.items()))
             edges = np.asarray(m["tier_edges"], dtype=float)
             if edges.shape != (config.tiers - 1,):
                 raise ValueError(f"{len(edges)} tier edges for {config.tiers} tiers")

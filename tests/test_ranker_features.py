@@ -67,6 +67,24 @@ def test_graph_feature_checkpoint_round_trip(tmp_path):
     assert loaded.manifest["graph_features"] == ["graf", "sed"]
     np.testing.assert_allclose(loaded.predict(cells), ranker.predict(cells), rtol=1e-6)
     assert torch.equal(loaded.model_.graph_mean, ranker.model_.graph_mean)
+    assert loaded.manifest["feature_designs"] == {"sed": "sed-v3"}
+
+
+def test_checkpoint_trained_on_another_sed_design_is_refused(tmp_path):
+    """SED's formula is versioned: a ranker trained on another design's values must not be fed
+    today's values silently."""
+    from narank.checkpoint import CHECKSUM_KEY, payload_checksum
+    from narank.errors import CheckpointError
+
+    cells, y = _data()
+    _small(graph_features=("sed",)).fit(cells, y).save(tmp_path / "r.pt")
+    payload = torch.load(tmp_path / "r.pt", weights_only=True)
+    payload["manifest"]["feature_designs"] = {"sed": "sed-v1"}
+    payload["manifest"][CHECKSUM_KEY] = payload_checksum(payload)  # a valid file, only older
+    torch.save(payload, tmp_path / "old.pt")
+    with pytest.raises(CheckpointError, match="sed was sed-v1 when it was trained, is sed-v3 now"):
+        Ranker.load(tmp_path / "old.pt")
+    assert _small().fit(cells, y).manifest["feature_designs"] == {}
 
 
 def test_pretraining_changes_the_encoder_and_is_saved(tmp_path):
