@@ -104,3 +104,20 @@ def test_graph_feature_ranker_gets_the_real_reason_on_nb101():
                     random_state=0).fit(cells, np.linspace(80, 94, len(cells)))
     with pytest.raises(NarankError, match="graph-level features"):
         rank_space("nb101", fitted, progress=False)
+
+
+def test_cli_rank_out_creates_folders_and_refuses_a_folder(tmp_path, capsys):
+    """`--out` behaves as everywhere else: missing folders are made, a folder path is refused
+    before any work (exit 2, nothing written)."""
+    import pyarrow.parquet as pq
+
+    from narank.cli import main
+
+    out = tmp_path / "new" / "sub" / "ranking.parquet"
+    assert main(["rank", "--space", "nb201", "--pretrained", "nb201-cifar10", "--top", "1", "--json",
+                 "--out", str(out)]) == 0
+    assert pq.read_table(out).num_rows == 15625
+    capsys.readouterr()
+    assert main(["rank", "--space", "nb201", "--pretrained", "nb201-cifar10", "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]

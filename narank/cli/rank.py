@@ -38,20 +38,6 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _check_out(path: Path | None) -> None:
-    """Fail before the work when --out cannot be written."""
-    if path is None:
-        return
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir() or not folder.is_dir():
-        raise NarankError(f"{path}: cannot write there (no such folder, or a folder); choose a file path "
-                          "in an existing folder for --out")
-    import os
-
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise NarankError(f"{path}: not writable; choose a writable --out path")
-
-
 def _label(space: Any, cid: str) -> str:
     """A readable form of a cell id (NB201 arch string, NATS-SSS widths); ids that do not parse
     back into a cell (NB101 hashes) are shown as they are."""
@@ -65,6 +51,7 @@ def _label(space: Any, cid: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Rank the whole space, write --out, print the top cells."""
+    from narank.checkpoint import check_output_path
     from narank.engine import check_scheduler, check_workers
     from narank.predictor import Ranker
     from narank.pretrained import load_pretrained
@@ -77,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         raise NarankError(f"--top must be >= 0, got {args.top}")
     check_workers(args.workers)
     check_scheduler(args.scheduler)
-    _check_out(args.out)
+    if args.out is not None:
+        check_output_path(args.out, "ranking")
     set_threads(args.threads)
     ranker = load_pretrained(args.pretrained) if args.pretrained else Ranker.load(args.checkpoint)
     ranking = rank_space(space, ranker, workers=args.workers, scheduler=args.scheduler,
