@@ -27,7 +27,8 @@ SMALLER: list[tuple[tuple[str, ...], list[str]]] = [
     (("narank", "train"), TINY_TRAIN),
     (("python", "train_predictor.py"), ["--train-size", "50", *TINY_TRAIN]),
     (("narank", "search"), ["--seeds", "1", "--budget", "20"]),
-    (("narank", "evolve"), ["--population", "6", "--generations", "1", "--pool", "24", "--workers", "1"]),
+    (("narank", "evolve"), ["--population", "6", "--islands", "1", "--generations", "1", "--pool", "24",
+                             "--workers", "1"]),
     (("narank", "proxies", "--proxy", "eznas:prog.json"), ["--limit", "20"]),
 ]
 
