@@ -186,6 +186,13 @@ def ablation_run(space: str, dataset: str, size: int, seed: int, data: str | Non
                         file_zc(space, dataset, table, ids, data)], axis=1)
     xgb = _rank01(tabular_scores(x[train_pos], acc[train_pos], x[test_pos], "xgb", seed))
     base = {"space": space, "dataset": dataset, "size": size, "seed": seed}
+
+    def with_xgb(method: str, ranker: Ranker, extra: dict) -> list[dict]:
+        """A fitted ranker's row and the row of its rank average with the XGBoost baseline."""
+        return [{**base, "method": method, **extra, **evaluate_ranker(ranker, table, "valid")},
+                {**base, "method": f"{method}+xgb", **extra,
+                 **ranking_metrics((_rank01(ranker.predict(test_cells)) + xgb) / 2, truth)}]
+
     rows, ranks, fit_total = [], [], 0.0
     for k in range(members):
         ranker = Ranker(space, dataset, node_features=FEATURES, graph_features=GRAPH_FEATURES,
@@ -219,10 +226,8 @@ def ablation_run(space: str, dataset: str, size: int, seed: int, data: str | Non
         start = time.time()
         ranker.fit(train_cells, acc[train_pos])
         fit_s = time.time() - start
-        extra = {"fit_seconds": fit_s, "pretrain_seconds": info["seconds"], "pretrain_wait_s": pre_s}
-        rows.append({**base, "method": "narank+gf+pt", **extra, **evaluate_ranker(ranker, table, "valid")})
-        rows.append({**base, "method": "narank+gf+pt+xgb", **extra,
-                     **ranking_metrics((_rank01(ranker.predict(test_cells)) + xgb) / 2, truth)})
+        rows += with_xgb("narank+gf+pt", ranker, {"fit_seconds": fit_s, "pretrain_seconds": info["seconds"],
+                                                  "pretrain_wait_s": pre_s})
     if tune_trials:
         from narank.tuning import tune
 
@@ -234,11 +239,9 @@ def ablation_run(space: str, dataset: str, size: int, seed: int, data: str | Non
         ranker.set_params(**best)
         start = time.time()
         ranker.fit(train_cells, acc[train_pos])
-        extra = {"fit_seconds": time.time() - start, "tune_seconds": tune_s, "tuned": best,
-                 "tune_cv_tau": study.best_value, "default_cv_tau": study.trials[0].value}
-        rows.append({**base, "method": "narank+gf+tuned", **extra, **evaluate_ranker(ranker, table, "valid")})
-        rows.append({**base, "method": "narank+gf+tuned+xgb", **extra,
-                     **ranking_metrics((_rank01(ranker.predict(test_cells)) + xgb) / 2, truth)})
+        rows += with_xgb("narank+gf+tuned", ranker, {
+            "fit_seconds": time.time() - start, "tune_seconds": tune_s, "tuned": best,
+            "tune_cv_tau": study.best_value, "default_cv_tau": study.trials[0].value})
     return rows
 
 

@@ -276,8 +276,8 @@ def _next_generation(deme: list, tb: Any, config: EvolveConfig) -> list:
     """One island's offspring: its elite unchanged, the rest by tournament, crossover and mutation."""
     from deap import algorithms
 
-    elite = [tb.clone(ind) for ind in sorted(deme, key=lambda i: i.fitness.values[0], reverse=True)]
-    elite = elite[: config.elite]
+    best = sorted(deme, key=lambda i: i.fitness.values[0], reverse=True)[: config.elite]
+    elite = [tb.clone(ind) for ind in best]
     chosen = tb.select(deme, len(deme) - len(elite))
     return elite + algorithms.varAnd(chosen, tb, config.crossover, config.mutation)
 
