@@ -14,10 +14,11 @@ os.umask(_UMASK)
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
-    """Call `write(fh)` on a binary temp file next to `path`, fsync it, give it an ordinary file's
-    permissions and rename it to `path`; on any failure the temp file is removed and `path` is
-    untouched."""
+    """Call `write(fh)` on a binary temp file next to `path` (its missing folders are made), fsync it,
+    give it an ordinary file's permissions and rename it to `path`; on any failure the temp file is
+    removed and `path` is untouched."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -83,7 +83,6 @@ def save_checkpoint(path: str | os.PathLike, manifest: dict[str, Any],
                     state: dict[str, Any]) -> Path:
     """Write {manifest, state} to `path` via a temp file + rename, so no half-written file remains."""
     path = check_output_path(path, "checkpoint")
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "manifest": dict(manifest), **state}
     payload["manifest"][CHECKSUM_KEY] = payload_checksum(payload)
     _write(path, payload)

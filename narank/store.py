@@ -188,7 +188,6 @@ def write_table(path: str | os.PathLike, **columns: Sequence[Any]) -> Path:
     path = Path(path)
     table = pa.table({k: pa.array(np.asarray(v)) for k, v in columns.items()})
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda fh: pq.write_table(table, fh, compression="zstd"))
     except OSError as exc:
         raise StoreError(f"{path}: cannot write ({exc}); choose a writable --out path") from exc

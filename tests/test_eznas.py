@@ -436,3 +436,21 @@ def test_build_network_leaves_the_global_rng_alone():
     assert torch.equal(torch.rand(3), expected)
     b = build_network(cell, StatsSettings())
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_saved_pool_is_reused_by_its_sidecar_and_redone_for_other_cells(tmp_path, monkeypatch):
+    space = get_space("nb201")
+    cells = [space.parse(CELL), *space.sample(1, 1)]
+    path = ev.compute_pool(cells, SMALL, 10, tmp_path / "pool.pkl", progress=False)
+    assert ev.pool_meta(path)["ids"] == [space.canonical_id(c) for c in cells]
+    assert (tmp_path / "pool.meta.json").exists()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("statistics recomputed")
+
+    monkeypatch.setattr(ev, "collect_stats", refuse)
+    before = path.stat().st_mtime_ns
+    assert ev.compute_pool(cells, SMALL, 10, path, progress=False) == path  # same cells: kept
+    assert path.stat().st_mtime_ns == before
+    with pytest.raises(AssertionError, match="recomputed"):
+        ev.compute_pool(cells[:1], SMALL, 10, path, progress=False)  # other cells: redone

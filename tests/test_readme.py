@@ -4,7 +4,7 @@ Every ```python block runs in a fresh interpreter. Every line of every ```bash b
 except the `make` lines (they set up .venv and run this very suite; `make demo`'s job is
 `python -m narank.demo`). Commands that train or search for minutes get options appended that
 make them small (argparse keeps the last value of an option), so each still runs as written,
-only shorter: see SMALLER.
+only shorter: see SMALLER; python blocks get the same calls with smaller budgets: see SMALLER_PY.
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ SMALLER: list[tuple[tuple[str, ...], list[str]]] = [
     (("narank", "evolve"), ["--population", "6", "--islands", "1", "--generations", "1", "--pool", "24",
                              "--workers", "1"]),
     (("narank", "proxies", "--proxy", "eznas:prog.json"), ["--limit", "20"]),
+]
+# python blocks: (text in README, what it becomes here) -- the same calls with smaller budgets
+SMALLER_PY: list[tuple[str, str]] = [
+    ('narank.Ranker("nb201", "cifar10", random_state=0)',
+     'narank.Ranker("nb201", "cifar10", random_state=0, epochs=20)'),
+    ('tune(narank.Ranker("nb201", "cifar10")', 'tune(narank.Ranker("nb201", "cifar10", epochs=10)'),
+    ("n_trials=12)", "n_trials=2)"),
 ]
 
 
@@ -70,7 +77,11 @@ def test_readme_python_blocks_run(data_root, tmp_path):
     # one torch thread, as every narank command uses by default (more threads than free cores
     # make small models many times slower on a busy machine)
     env = {**os.environ, "NARANK_DATA": str(data_root), "NARANK_QUIET_TABLES": "1", "OMP_NUM_THREADS": "1"}
-    for block in blocks("python"):
+    code = blocks("python")
+    for text, small in SMALLER_PY:
+        assert sum(b.count(text) for b in code) == 1, f"README no longer has {text!r}: update SMALLER_PY"
+        code = [b.replace(text, small) for b in code]
+    for block in code:
         done = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, env=env, capture_output=True,
                               text=True, timeout=900)
         assert done.returncode == 0, done.stderr[-3000:]

@@ -9,6 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from narank.atomic import atomic_write, atomic_write_bytes
 from narank.proxies import cache as cache_mod
 from narank.proxies.cache import compute_scores, proxy_store
 from narank.spaces.nb201 import all_cells
@@ -102,3 +103,16 @@ def test_two_concurrent_writers(tmp_path):
     ids = data["id"].tolist()
     assert len(ids) == len(set(ids)) == 180
     assert all(float(i[1:]) == v for i, v in zip(ids, data["value"]))
+
+
+def test_atomic_write_makes_folders_and_leaves_nothing_half_written(tmp_path):
+    path = atomic_write_bytes(tmp_path / "a" / "b" / "out.bin", b"old")
+    assert path.read_bytes() == b"old"
+
+    def fail_midway(fh):
+        fh.write(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(path, fail_midway)
+    assert path.read_bytes() == b"old" and sorted(p.name for p in path.parent.iterdir()) == ["out.bin"]

@@ -101,10 +101,15 @@ class EvolveResult:
 _POOLS: dict[str, list[NetworkStats]] = {}
 
 
+def _meta_path(path: str | os.PathLike) -> Path:
+    return Path(path).with_suffix(".meta.json")
+
+
 def save_pool(path: Path, stats: list[NetworkStats], meta: dict[str, Any]) -> Path:
-    """Write a pool's statistics (pickle, atomically); workers read it by path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a pool's statistics (pickle, atomically) and its metadata beside it (JSON, small: read
+    without unpickling hundreds of MB); workers read the statistics by path."""
     atomic_write_bytes(path, pickle.dumps({"meta": meta, "stats": stats}, protocol=pickle.HIGHEST_PROTOCOL))
+    atomic_write_bytes(_meta_path(path), json.dumps(meta).encode())
     return path
 
 
@@ -124,8 +129,12 @@ def load_pool(path: str | os.PathLike, control: bool = False, limit: int | None 
 
 
 def pool_meta(path: str | os.PathLike) -> dict[str, Any]:
+    """A saved pool's metadata (ids, settings, classes), from its JSON sidecar; pools saved before
+    the sidecar existed are read whole."""
+    if _meta_path(path).exists():
+        return json.loads(_meta_path(path).read_text())
     with open(path, "rb") as fh:
-        return pickle.load(fh)["meta"]
+        return json.loads(json.dumps(pickle.load(fh)["meta"]))
 
 
 @dataclass(frozen=True)
@@ -151,12 +160,14 @@ def compute_pool(
     client: Any = None,
     progress: bool = True,
     desc: str = "statistics",
+    ids: Sequence[str] | None = None,
 ) -> Path:
-    """Collect the statistics of `cells` in workers and save them at `path` (kept if present)."""
+    """Collect the statistics of `cells` in workers and save them at `path` (kept if present, i.e.
+    same cells by `ids`, their canonical ids, computed here when not given)."""
     from narank.engine import map_items
     from narank.spaces import space_of
 
-    ids = [space_of(c).canonical_id(c) for c in cells]
+    ids = list(ids) if ids is not None else [space_of(c).canonical_id(c) for c in cells]
     meta = {"ids": ids, "settings": settings.key(), "num_classes": num_classes}
     if path.exists() and pool_meta(path) == meta:
         return path
@@ -529,8 +540,9 @@ def evolve(
     column = space.columns(dataset).train
     num_classes = NUM_CLASSES.get(dataset, 10)
     evo_cells, val_cells = choose_pools(space, table, pool, val_pool, config.seed, exclude)
-    evo_acc = table.targets(column, [space.canonical_id(c) for c in evo_cells])
-    val_acc = table.targets(column, [space.canonical_id(c) for c in val_cells])
+    evo_ids = [space.canonical_id(c) for c in evo_cells]
+    val_ids = [space.canonical_id(c) for c in val_cells]
+    evo_acc, val_acc = table.targets(column, evo_ids), table.targets(column, val_ids)
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with dask_client(workers, scheduler, client) as client:
@@ -542,6 +554,7 @@ def evolve(
             client,
             progress,
             "statistics (evolution pool)",
+            evo_ids,
         )
         val_path = compute_pool(
             val_cells,
@@ -551,13 +564,14 @@ def evolve(
             client,
             progress,
             "statistics (validation pool)",
+            val_ids,
         )
         stats_seconds = time.perf_counter() - started
         identity = {
             "space": space.name,
             "dataset": dataset,
             "settings": settings.key(),
-            "evo_ids": pool_meta(evo_path)["ids"],
+            "evo_ids": evo_ids,
         }
         cache, log, seconds, control = evolve_on_pool(
             evo_path, evo_acc, config, run_dir, client, progress, identity
@@ -575,8 +589,8 @@ def evolve(
         "statistics_seconds": stats_seconds,
         "total_seconds": time.perf_counter() - started,
         **{k: chosen[k] for k in ("evo_tau", "val_tau", "control_tau", "passes_control")},
-        "evolution_ids": [space.canonical_id(c) for c in evo_cells],
-        "validation_ids": [space.canonical_id(c) for c in val_cells],
+        "evolution_ids": evo_ids,
+        "validation_ids": val_ids,
     }
     program = Program(formula, settings, meta)
     (run_dir / "log.json").write_text(json.dumps({"log": log, "candidates": rows}, indent=1, default=float))
