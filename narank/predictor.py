@@ -257,6 +257,7 @@ class Ranker(BaseEstimator):
         starts. `manifest_extra` entries are added to the manifest (also of those checkpoints).
         """
         space, dataset, features, config = self._validate()
+        gnames = _graph_features(self.graph_features)
         cells = self._cells(cells)
         acc = np.asarray(y, dtype=float).reshape(-1)
         if len(cells) != len(acc):
@@ -285,7 +286,7 @@ class Ranker(BaseEstimator):
             old = self.manifest_
             same = ([old["space"], old["dataset"], list(old["node_features"]),
                      list(old.get("graph_features", []))]
-                    == [space.name, dataset, list(features), list(_graph_features(self.graph_features))])
+                    == [space.name, dataset, list(features), list(gnames)])
             if not same or self.model_.config != config:
                 raise NarankError("warm_start/resume continue the current network, but the space, dataset, "
                                   "node features or network parameters changed; set warm_start=False")
@@ -308,7 +309,7 @@ class Ranker(BaseEstimator):
             train_ids = [i for i in self.manifest_.get("train_ids", []) if i not in seen] + train_ids
         self.model_ = model
         self.tier_edges_ = edges
-        self.manifest_ = self._describe(space, dataset, features, edges, settings, train_ids)
+        self.manifest_ = self._describe(space, dataset, features, gnames, edges, settings, train_ids)
         if pretrained is not None:
             self.manifest_["pretrain"] = pretrained
         elif keep_weights and "pretrain" in old:
@@ -322,7 +323,6 @@ class Ranker(BaseEstimator):
                 self.save(checkpoint)
 
         graphs = to_graphs(cells, features, dataset)
-        gnames = _graph_features(self.graph_features)
         if gnames:
             values = torch.as_tensor(graph_features(space, cells, dataset, gnames), dtype=torch.float32)
             if not keep_weights:  # standardize with the training cells' features (no labels)
@@ -336,8 +336,8 @@ class Ranker(BaseEstimator):
             self.save(checkpoint)
         return self
 
-    def _describe(self, space: SearchSpace, dataset: str, features: tuple[str, ...], edges: np.ndarray,
-                  settings: TrainConfig, train_ids: list[str]) -> dict[str, Any]:
+    def _describe(self, space: SearchSpace, dataset: str, features: tuple[str, ...], gnames: tuple[str, ...],
+                  edges: np.ndarray, settings: TrainConfig, train_ids: list[str]) -> dict[str, Any]:
         """The manifest written into checkpoints: what this ranker is and how it was trained."""
         return {
             "space": space.name,
@@ -345,12 +345,12 @@ class Ranker(BaseEstimator):
             "tiers": int(self.tiers),
             "tier_edges": edges.tolist(),
             "node_features": list(features),
-            "graph_features": list(_graph_features(self.graph_features)),
+            "graph_features": list(gnames),
             "params": {**{k: _plain(v) for k, v in self.get_params().items()}, "space": space.name,
                        "dataset": dataset, "node_features": list(features),
-                       "graph_features": list(_graph_features(self.graph_features))},
+                       "graph_features": list(gnames)},
             "train_config": settings.to_dict(),
-            "feature_designs": feature_designs(features, _graph_features(self.graph_features)),
+            "feature_designs": feature_designs(features, gnames),
             "train_ids": train_ids,
             "narank_version": narank.__version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
