@@ -14,10 +14,17 @@ from narank.errors import NarankError
 from narank.proxies.sed import sed_scores
 from narank.search.bananas import cell_paths, path_encoding
 from narank.search.harness import run_method
-from narank.search.loop import SearchConfig, prior_region, ranker_search, selection_order
+from narank.search.loop import SearchConfig, prior_region, prior_scores, ranker_search, selection_order
 from narank.search.oracle import oracle_table
 from narank.search.predictor_guided import GuidedConfig
-from narank.search.tier_stats import JointTierSampler, feature_keys, pool_keys, pool_prior, space_pool
+from narank.search.tier_stats import (
+    CellPool,
+    JointTierSampler,
+    feature_keys,
+    pool_keys,
+    pool_prior,
+    space_pool,
+)
 from narank.spaces import get_space, nb201
 
 NB201 = get_space("nb201")
@@ -100,6 +107,26 @@ def test_prior_gate_follows_the_labelled_evidence():
     assert prior_region(SearchConfig(prior=None), pool, labelled, list(sed)) == (None, {})
     with pytest.raises(NarankError, match="unknown prior"):
         SearchConfig(prior="accuracy")
+
+
+def test_prior_scores_are_looked_up_once_the_pool_has_them(monkeypatch):
+    pool = space_pool("nb201", "cifar10")
+    cfg = SearchConfig(prior="sed")
+    cells = pool.random(30, np.random.default_rng(3))[0]
+    computed = prior_scores(cfg, pool, cells)
+    np.testing.assert_allclose(computed, sed_scores(cells))
+    pool_prior(pool, "sed")  # what the gate computes once the prior is trusted
+    small = CellPool(pool.space, pool.dataset, cells[:5])
+    pool_prior(small, "sed")
+    import narank.graph_features as gf
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(gf, "graph_features", refuse)
+    np.testing.assert_array_equal(prior_scores(cfg, pool, cells), computed)  # by exact cell
+    with pytest.raises(AssertionError, match="computed again"):  # a cell outside the pool
+        prior_scores(cfg, small, cells)
 
 
 def test_selection_order_by_hand():

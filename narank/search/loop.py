@@ -22,6 +22,8 @@ from narank.search.tier_stats import (
     JointTierSampler,
     TierSampler,
     cell_key,
+    pool_positions,
+    pool_prior,
     pool_prior_top,
     tier_stats_from,
     uniform_candidates,
@@ -169,9 +171,15 @@ def prior_region(cfg: SearchConfig, pool: CellPool, labelled: list, accs: list[f
 
 
 def prior_scores(cfg: SearchConfig, pool: CellPool, cells: list) -> np.ndarray:
-    """The prior's score of each cell (higher = better)."""
+    """The prior's score of each cell (higher = better): looked up once the whole pool's scores are
+    known (`pool_prior`), computed otherwise (also for cells the pool does not hold)."""
     from narank.graph_features import graph_features
 
+    if pool.cells is not None and f"prior:{cfg.prior}" in pool.cache:
+        where = pool_positions(pool)
+        idx = [where.get(c) for c in cells]
+        if None not in idx:
+            return pool_prior(pool, cfg.prior)[np.asarray(idx, dtype=int)]
     return graph_features(pool.space, cells, pool.dataset, [cfg.prior])[:, 0]
 
 

@@ -406,6 +406,16 @@ def pool_keys(pool: CellPool) -> np.ndarray:
     return pool.cache["keys"]
 
 
+def pool_positions(pool: CellPool) -> dict[Any, int]:
+    """Exact cell -> its position in a finite pool (computed once per pool). Exact, not by
+    isomorphism class: a free score may differ between cells that compute the same function."""
+    if "positions" not in pool.cache:
+        if pool.cells is None:
+            raise NarankError("cell positions need a finite pool of cells")
+        pool.cache["positions"] = {cell: i for i, cell in enumerate(pool.cells)}
+    return pool.cache["positions"]
+
+
 def pool_prior(pool: CellPool, name: str) -> np.ndarray:
     """A free per-cell score (a one-column graph feature such as `sed`) of every cell of a finite
     pool, higher = better (computed once per pool)."""
