@@ -66,11 +66,25 @@ def _cell_block(cells: list, ranker: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(scores, dtype=np.float32), np.asarray(tiers, dtype=np.int8)
 
 
-def rank_space(space: str | SearchSpace, ranker: Any, *, block: int = BLOCK, workers: int = 1,
-               scheduler: str | None = None, client: Any = None, progress: bool = True) -> SpaceRanking:
-    """Scores and tiers of every cell of `space` under `ranker` (a fitted `Ranker`)."""
+def bulk_refusal(space: SearchSpace, ranker: Any) -> str | None:
+    """Why the bulk path (`dense_batch`, no cell objects) cannot score this space with this ranker;
+    None when it can."""
     from narank.graphs import dense_supported
 
+    if space.dense_count() is None:
+        return f"{space.name} has no bulk path"
+    if not dense_supported(space, ranker.manifest["node_features"]):
+        return f"the bulk path does not build node features {list(ranker.manifest['node_features'])}"
+    if ranker.manifest.get("graph_features"):
+        return (f"this ranker uses graph-level features {list(ranker.manifest['graph_features'])}, which "
+                "need cell objects that the bulk path does not build")
+    return None
+
+
+def rank_space(space: str | SearchSpace, ranker: Any, *, block: int = BLOCK, workers: int = 1,
+               scheduler: str | None = None, client: Any = None, progress: bool = True) -> SpaceRanking:
+    """Scores and tiers of every cell of `space` under `ranker` (a fitted `Ranker`): through the bulk
+    path where it serves, else through the space's listed cells."""
     space = get_space(space)
     check_workers(workers)
     check_scheduler(scheduler)
@@ -82,9 +96,8 @@ def rank_space(space: str | SearchSpace, ranker: Any, *, block: int = BLOCK, wor
         raise NarankError(f"block must be a positive number of cells, got {block}")
     engine = dict(workers=workers, scheduler=scheduler, client=client, progress=progress,
                   desc=f"rank {space.name}", unit="cell")
-    features = ranker.manifest["node_features"]
-    # graph-level features need cell objects, which the dense path does not build
-    if dense_supported(space, features) and not ranker.manifest.get("graph_features"):
+    refusal = bulk_refusal(space, ranker)
+    if refusal is None:
         n = int(space.dense_count())
         spans = [(a, min(a + block, n)) for a in range(0, n, block)]
         scores = np.empty(n, dtype=np.float32)
@@ -96,14 +109,11 @@ def rank_space(space: str | SearchSpace, ranker: Any, *, block: int = BLOCK, wor
             id_blocks[k], scores[a:b], tiers[a:b] = i, s, t
         return SpaceRanking(space.name, np.concatenate(id_blocks), scores, tiers)
     cells = space.enumerate()
-    if cells is None and ranker.manifest.get("graph_features") and dense_supported(space, features):
-        raise NarankError(
-            f"this ranker uses graph-level features {list(ranker.manifest['graph_features'])}, which "
-            f"the bulk {space.name} path cannot compute, and {space.name} is too large to list as "
-            "cells; rank the whole space with a ranker trained without --graph-features, or score "
-            "chosen cells with Ranker.rank(cells)")
     if cells is None:
-        raise NarankError(f"{space.name} cannot be listed in full, so it cannot be ranked whole")
+        raise NarankError(
+            f"{space.name} is too large to list as cells, and {refusal}: it cannot be ranked whole "
+            "with this ranker; use a ranker the bulk path serves (e.g. trained without --graph-features), "
+            "or score chosen cells with Ranker.rank(cells)")
     cells = list(cells)
     spans = [(a, min(a + block, len(cells))) for a in range(0, len(cells), block)]
     scores = np.empty(len(cells), dtype=np.float32)
