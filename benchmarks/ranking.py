@@ -346,8 +346,8 @@ def write_table(runs: list[dict], timings: dict | None, path: Path) -> None:
         "10 trials, the default settings first, 3-fold cross-validation inside the split's training",
         "cells, median pruning), then refit on all of them. No variant looks at a held-out label;",
         "all other settings were fixed before the runs. For lack of CPU time (2 cores shared by",
-        "several jobs) the ablations ran on NB201 only and the extras (pretraining, x3, tuning) only",
-        "at 156 cells; `–` marks what was not run.",
+        f"several jobs) the graph-feature rows ran on {_coverage(runs, 'narank+gf')} only, and the",
+        f"extras (pretraining, x3, tuning) on {_coverage(runs, 'narank+gf+pt')}; `–` marks what was not run.",
         "",
     ]
     order = {"nb201": 0, "nb101": 1, "natsss": 2}
@@ -410,6 +410,16 @@ def write_table(runs: list[dict], timings: dict | None, path: Path) -> None:
                       f"the features of all 15,625 cells, {rec['xgb_fit_and_score_all_s']:.2f} s to fit "
                       "on 156 and score all."]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _coverage(runs: list[dict], method: str) -> str:
+    """Where the records hold `method`: 'nb201 at 156, 1563 cells; nb101 at ...'."""
+    sizes: dict[str, set[int]] = {}
+    for r in runs:
+        if r["method"] == method:
+            sizes.setdefault(r["space"], set()).add(r["size"])
+    return "; ".join(f"{sp} at {', '.join(map(str, sorted(s)))} cells" for sp, s in sorted(sizes.items())) \
+        or "no split"
 
 
 METHOD_LABELS = {
