@@ -28,7 +28,7 @@ class Describer:
         self._values: dict[str, np.ndarray] = {}
         self._params: np.ndarray | None = None
         if self.table is not None:
-            self._pos = {cid: i for i, cid in enumerate(self.table.ids)}
+            self._pos = self.table.positions
             for col in dict.fromkeys((cols.train, cols.evaluate)):
                 if col in self.table.metrics.columns:
                     self._values[col.removeprefix(f"{self.dataset}_")] = self.table.targets(col)

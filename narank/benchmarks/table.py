@@ -33,6 +33,14 @@ class BenchmarkTable:
         self.metrics = metrics
         self.source = None if source is None else Path(source)
         self._cells: list | None = None
+        self._positions: dict[str, int] | None = None
+
+    @property
+    def positions(self) -> dict[str, int]:
+        """Canonical id -> row position (built once; for lookups of many cells one by one)."""
+        if self._positions is None:
+            self._positions = {cid: i for i, cid in enumerate(self.metrics.index)}
+        return self._positions
 
     @property
     def ids(self) -> list[str]:

@@ -43,7 +43,7 @@ class OracleTable:
         self.space = table.space
         self.dataset = self.space.dataset(dataset)
         self.columns = self.space.columns(self.dataset)
-        self.pos = {cid: i for i, cid in enumerate(table.metrics.index)}
+        self.pos = table.positions
         self.valid = table.targets(self.columns.train)
         has_test = self.columns.has_test and self.columns.evaluate in table.metrics.columns
         self.test = table.targets(self.columns.evaluate) if has_test else None
