@@ -454,3 +454,21 @@ def test_saved_pool_is_reused_by_its_sidecar_and_redone_for_other_cells(tmp_path
     assert path.stat().st_mtime_ns == before
     with pytest.raises(AssertionError, match="recomputed"):
         ev.compute_pool(cells[:1], SMALL, 10, path, progress=False)  # other cells: redone
+
+
+def test_pool_killed_between_its_two_writes_is_not_mistaken(tmp_path, monkeypatch):
+    """The statistics are replaced, then the kill comes before the new sidecar: the old sidecar
+    must not vouch for the new statistics."""
+    one, two = NetworkStats([]), NetworkStats([], seconds=1.0)
+    path = ev.save_pool(tmp_path / "pool.pkl", [one], {"ids": ["a"]})
+    real = ev.atomic_write_bytes
+
+    def killed_at_sidecar(target, data):
+        if str(target).endswith(".meta.json"):
+            raise KeyboardInterrupt
+        return real(target, data)
+
+    monkeypatch.setattr(ev, "atomic_write_bytes", killed_at_sidecar)
+    with pytest.raises(KeyboardInterrupt):
+        ev.save_pool(path, [two], {"ids": ["b"]})
+    assert ev.pool_meta(path) == {"ids": ["b"]}  # read from the statistics file itself

@@ -107,7 +107,9 @@ def _meta_path(path: str | os.PathLike) -> Path:
 
 def save_pool(path: Path, stats: list[NetworkStats], meta: dict[str, Any]) -> Path:
     """Write a pool's statistics (pickle, atomically) and its metadata beside it (JSON, small: read
-    without unpickling hundreds of MB); workers read the statistics by path."""
+    without unpickling hundreds of MB); workers read the statistics by path. The old sidecar goes
+    first, so a kill between the two writes leaves no sidecar that describes other statistics."""
+    _meta_path(path).unlink(missing_ok=True)
     atomic_write_bytes(path, pickle.dumps({"meta": meta, "stats": stats}, protocol=pickle.HIGHEST_PROTOCOL))
     atomic_write_bytes(_meta_path(path), json.dumps(meta).encode())
     return path
