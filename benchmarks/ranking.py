@@ -13,6 +13,7 @@ line per run, reused on re-runs so an interrupted benchmark picks up where it st
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from collections.abc import Iterator
@@ -118,6 +119,24 @@ def file_zc(space: str, dataset: str, table, ids: list[str], data: str | None) -
     return np.where(np.isfinite(out), out, np.nan)
 
 
+@functools.lru_cache(maxsize=2)
+def labelled_data(space: str, dataset: str, data: str | None) -> tuple:
+    """(space, table, cells, training labels, ids, judge labels) of the benchmark's labelled cells."""
+    sp = get_space(space)
+    table = load_table(space, data)
+    cols = sp.columns(dataset, "valid")
+    cells, acc, ids = labelled(table, cols.train)
+    return sp, table, cells, acc, ids, table.targets(cols.evaluate, ids)
+
+
+@functools.lru_cache(maxsize=2)
+def graf_zc_features(space: str, dataset: str, data: str | None) -> np.ndarray:
+    """GRAF + zero-cost features (incl. the data file's proxies) of `labelled_data`'s cells, once."""
+    sp, table, cells, _, ids, _ = labelled_data(space, dataset, data)
+    return np.concatenate([graph_features(sp, cells, dataset, TABULAR_SETS["graf_zc"]),
+                           file_zc(space, dataset, table, ids, data)], axis=1)
+
+
 def tabular_runs(space: str, dataset: str, sizes: list[int], seeds: int, data: str | None,
                  done: set[tuple]) -> Iterator[dict]:
     """GRAF (+ zero-cost) features with XGBoost and a random forest, on narank's splits.
@@ -125,14 +144,10 @@ def tabular_runs(space: str, dataset: str, sizes: list[int], seeds: int, data: s
     Features are computed once per space/dataset from the cells alone; the split and the
     held-out judge are those of `one_run` / `evaluate_ranker`.
     """
-    sp = get_space(space)
-    table = load_table(space, data)
-    cols = sp.columns(dataset, "valid")
-    cells, acc, ids = labelled(table, cols.train)
-    truth_all = table.targets(cols.evaluate, ids)
-    features = {name: graph_features(sp, cells, dataset, names) for name, names in TABULAR_SETS.items()}
-    features["graf_zc"] = np.concatenate([features["graf_zc"], file_zc(space, dataset, table, ids, data)],
-                                         axis=1)
+    sp, _, cells, acc, _, truth_all = labelled_data(space, dataset, data)
+    features = {name: graph_features(sp, cells, dataset, names) for name, names in TABULAR_SETS.items()
+                if name != "graf_zc"}
+    features["graf_zc"] = graf_zc_features(space, dataset, data)
     for size in sizes:
         for seed in range(seeds):
             train_pos, test_pos = split(len(cells), size, seed)
@@ -173,17 +188,12 @@ def ablation_run(space: str, dataset: str, size: int, seed: int, data: str | Non
     the split's training cells only, `narank.tuning`; its cost is `tune_seconds`) and its `+xgb`.
     """
     torch.set_num_threads(1)
-    sp = get_space(space)
-    table = load_table(space, data)
-    cols = sp.columns(dataset, "valid")
-    cells, acc, ids = labelled(table, cols.train)
+    sp, table, cells, acc, _, truth_all = labelled_data(space, dataset, data)
     train_pos, test_pos = split(len(cells), size, seed)
-    truth_all = table.targets(cols.evaluate, ids)
     test_pos = test_pos[np.isfinite(truth_all[test_pos])]
     train_cells, test_cells, truth = [cells[i] for i in train_pos], [cells[i] for i in test_pos], \
         truth_all[test_pos]
-    x = np.concatenate([graph_features(sp, cells, dataset, TABULAR_SETS["graf_zc"]),
-                        file_zc(space, dataset, table, ids, data)], axis=1)
+    x = graf_zc_features(space, dataset, data)
     xgb = _rank01(tabular_scores(x[train_pos], acc[train_pos], x[test_pos], "xgb", seed))
     base = {"space": space, "dataset": dataset, "size": size, "seed": seed}
 
