@@ -472,3 +472,17 @@ def test_pool_killed_between_its_two_writes_is_not_mistaken(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         ev.save_pool(path, [two], {"ids": ["b"]})
     assert ev.pool_meta(path) == {"ids": ["b"]}  # read from the statistics file itself
+
+
+def test_published_proxy_at_the_papers_size(cell):
+    """`eznas-published-full` is the published formula on NB201's full network with batch 16;
+    `eznas-published` the same formula on the small default networks."""
+    from narank.eznas.program import PUBLISHED_SIZE
+    from narank.proxies.cache import compute_scores, default_params
+
+    params = default_params("eznas-published-full", "cifar10", 0)
+    assert (params["channels"], params["cells"], params["resolution"], params["batch"]) == (16, 5, 32, 16)
+    full = compute_scores("eznas-published-full", [cell], use_cache=False, progress=False)[0]
+    small = compute_scores("eznas-published", [cell], use_cache=False, progress=False)[0]
+    assert full == pytest.approx(Program(PUBLISHED, PUBLISHED_SIZE).score(cell), rel=1e-6)
+    assert small == pytest.approx(published().score(cell), rel=1e-6) and small != pytest.approx(full)

@@ -20,7 +20,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--space", required=True, help=f"search space: {', '.join(space_names())}")
     p.add_argument("--proxy", required=True,
                    help="sed (topology), ntk (NTK κ), lr (regions); synflow, snip, grasp, grad_norm, fisher, "
-                   "jacov, nwot, params, flops (the zero-cost suite); eznas-published, or eznas:PROGRAM.json "
+                   "jacov, nwot, params, flops (the zero-cost suite); eznas-published (small networks), "
+                   "eznas-published-full (at the paper's network size, ~20x slower), or eznas:PROGRAM.json "
                    "(a program written by `narank evolve`)")
     p.add_argument("--dataset", help="dataset of the space (default: its first, cifar10)")
     p.add_argument("--limit", type=int, help="score a seeded random sample of N cells")

@@ -22,6 +22,9 @@ from narank.eznas.primitives import build_pset, namespace
 from narank.eznas.stats import NetworkStats, StatsSettings, collect_stats
 
 PUBLISHED = "frobenius_in(sigmoid_in(logdet_in(sign_in(g_in_data))))"
+#: The size the paper reports the published formula at: NB201's full network (C=16, five cells per
+#: stage, 32x32 inputs), batch 16; about 20x the statistics cost of the small default.
+PUBLISHED_SIZE = StatsSettings(channels=16, cells=5, resolution=32, batch=16)
 FORMAT = "narank-eznas-program/1"
 _PSET = None
 _NAMES: dict[str, Any] | None = None

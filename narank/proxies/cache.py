@@ -17,7 +17,7 @@ from narank.spaces.nb201 import NUM_CLASSES
 from narank.store import ResultStore
 
 PROXIES = ("sed", "ntk", "lr", "synflow", "snip", "grasp", "grad_norm", "fisher", "jacov", "nwot", "params",
-           "flops", "eznas-published")
+           "flops", "eznas-published", "eznas-published-full")
 EZNAS_PREFIX = "eznas:"  # eznas:PATH scores cells with an evolved program saved by `narank evolve`
 # A killed sweep loses only the results not yet appended: they are appended once 1% of the
 # sweep is pending (at most every 0.2 s, so fast proxies do not write a part per cell), and
@@ -65,14 +65,16 @@ def default_params(proxy: str, dataset: str, seed: int, **overrides: Any) -> dic
     elif proxy == "lr":
         base = dict(seed=seed, n_inits=3, n_samples=1000, channels=1, resolution=3)
     elif proxy.startswith("eznas"):
-        from narank.eznas.program import PUBLISHED, Program
+        from narank.eznas.program import PUBLISHED, PUBLISHED_SIZE, Program
 
-        program = Program.load(proxy[len(EZNAS_PREFIX):]) if proxy != "eznas-published" else None
-        settings = dict(program.settings.key()) if program else {}
+        if proxy.startswith(EZNAS_PREFIX):  # a program scores at the size it was evolved at
+            program = Program.load(proxy[len(EZNAS_PREFIX):])
+            formula, settings = program.formula, dict(program.settings.key())
+        else:  # the published formula at the small default size, or -full at the paper's
+            formula, settings = PUBLISHED, dict(PUBLISHED_SIZE.key()) if proxy.endswith("-full") else {}
         if "images" in settings:  # `images` means an image array here; a program names its source
             settings["image_source"] = settings.pop("images")
-        base = dict(formula=program.formula if program else PUBLISHED, **settings,
-                    num_classes=NUM_CLASSES.get(dataset, 10))
+        base = dict(formula=formula, **settings, num_classes=NUM_CLASSES.get(dataset, 10))
     elif proxy != "sed":  # the zero-cost suite: one small seeded network, real images (digits)
         base = dict(seed=seed, batch=8, resolution=8, channels=8, cells=1,
                     num_classes=NUM_CLASSES.get(dataset, 10))
