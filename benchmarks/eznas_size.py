@@ -48,6 +48,21 @@ def _scores(cell: Any, formulas: dict[str, str], settings: Any) -> dict[str, flo
     return {**out, "_seconds": time.perf_counter() - start}
 
 
+def free_cells(space: Any, table: Any, held: list, programs: dict, n: int) -> list:
+    """`n` seeded cells, one per isomorphism class, in neither `held` nor any program's pools."""
+    used = {space.iso_key(c) for c in held}
+    for p in programs.values():
+        used |= {space.iso_key(space.parse(i)) for i in p.meta["evolution_ids"] + p.meta["validation_ids"]}
+    free, seen = [], set()
+    for cell in table.cells():
+        key = space.iso_key(cell)
+        if key not in used and key not in seen:
+            seen.add(key)
+            free.append(cell)
+    pick = np.sort(np.random.default_rng(0).choice(len(free), n, replace=False))
+    return [free[int(i)] for i in pick]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", type=int, default=300)
@@ -74,22 +89,12 @@ def main() -> int:
     table = load_table(space, data)
     held, _ = held_out_cells(space, table, data, args.held_out, 0)
     programs = {s: Program.load(RESULTS / f"eznas_seed{s}.json") for s in range(3)}
-    used = {space.iso_key(c) for c in held}
-    for p in programs.values():
-        used |= {space.iso_key(space.parse(i)) for i in p.meta["evolution_ids"] + p.meta["validation_ids"]}
-    free, seen = [], set()
-    for cell in table.cells():
-        key = space.iso_key(cell)
-        if key not in used and key not in seen:
-            seen.add(key)
-            free.append(cell)
-    pick = np.sort(np.random.default_rng(0).choice(len(free), args.cells, replace=False))
-    cells = [free[int(i)] for i in pick]
-    column = space.columns("cifar10").train
-    sizes = SIZES
     if args.on_held_out:  # nothing is chosen here, so the held-out labels only judge
         cells, column = held[:args.cells], space.columns("cifar10").evaluate
         sizes = {k: v for k, v in SIZES.items() if k.startswith(("small", "full"))}
+    else:
+        cells, column, sizes = free_cells(space, table, held, programs, args.cells), \
+            space.columns("cifar10").train, SIZES
     acc = table.targets(column, [space.canonical_id(c) for c in cells])
     formulas = {"eznas-published": PUBLISHED, **{f"eznas seed {s}": p.formula for s, p in programs.items()}}
 

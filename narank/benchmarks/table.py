@@ -79,7 +79,7 @@ class BenchmarkTable:
 
     def _row_position(self, key: Any) -> tuple[str, int]:
         cid = self.resolve_id(key)
-        pos = self.metrics.index.get_indexer([cid])[0]
+        pos = self.positions.get(cid, -1)
         if pos < 0:
             raise NotInTableError(
                 f"{self.space} cell {cid} is not in this table{self._where()}: it has no ground "

@@ -71,7 +71,8 @@ def default_params(proxy: str, dataset: str, seed: int, **overrides: Any) -> dic
             program = Program.load(proxy[len(EZNAS_PREFIX):])
             formula, settings = program.formula, dict(program.settings.key())
         else:  # the published formula at the small default size, or -full at the paper's
-            formula, settings = PUBLISHED, dict(PUBLISHED_SIZE.key()) if proxy.endswith("-full") else {}
+            full = proxy == "eznas-published-full"
+            formula, settings = PUBLISHED, dict(PUBLISHED_SIZE.key()) if full else {}
         if "images" in settings:  # `images` means an image array here; a program names its source
             settings["image_source"] = settings.pop("images")
         base = dict(formula=formula, **settings, num_classes=NUM_CLASSES.get(dataset, 10))

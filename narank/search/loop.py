@@ -22,8 +22,7 @@ from narank.search.tier_stats import (
     JointTierSampler,
     TierSampler,
     cell_key,
-    pool_positions,
-    pool_prior,
+    known_prior,
     pool_prior_top,
     tier_stats_from,
     uniform_candidates,
@@ -175,12 +174,8 @@ def prior_scores(cfg: SearchConfig, pool: CellPool, cells: list) -> np.ndarray:
     known (`pool_prior`), computed otherwise (also for cells the pool does not hold)."""
     from narank.graph_features import graph_features
 
-    if pool.cells is not None and f"prior:{cfg.prior}" in pool.cache:
-        where = pool_positions(pool)
-        idx = [where.get(c) for c in cells]
-        if None not in idx:
-            return pool_prior(pool, cfg.prior)[np.asarray(idx, dtype=int)]
-    return graph_features(pool.space, cells, pool.dataset, [cfg.prior])[:, 0]
+    known = known_prior(pool, cfg.prior, cells)
+    return known if known is not None else graph_features(pool.space, cells, pool.dataset, [cfg.prior])[:, 0]
 
 
 def selection_order(scores: np.ndarray, tiers: np.ndarray, prior: np.ndarray | None = None,

@@ -432,6 +432,16 @@ def pool_prior(pool: CellPool, name: str) -> np.ndarray:
     return pool.cache[key]
 
 
+def known_prior(pool: CellPool, name: str, cells: Sequence) -> np.ndarray | None:
+    """The prior scores of `cells` looked up by exact cell, if `pool_prior` has already computed the
+    pool's and every cell is in the pool; None otherwise (nothing is computed here)."""
+    if pool.cells is None or f"prior:{name}" not in pool.cache:
+        return None
+    where = pool_positions(pool)
+    idx = [where.get(c) for c in cells]
+    return None if None in idx else pool.cache[f"prior:{name}"][np.asarray(idx, dtype=int)]
+
+
 def pool_prior_top(pool: CellPool, name: str, top: float) -> np.ndarray:
     """Mask of the pool's cells whose prior score is in its best `top` share (ties included;
     computed once per pool, prior and share)."""
