@@ -76,7 +76,7 @@ class Scorer:
 
 
 def score_cell(cell: Any, job: Any) -> dict[str, float]:
-    from narank.eznas.program import Program
+    from narank.eznas.program import compiled_program
     from narank.eznas.stats import collect_stats, input_batch, random_like
     from narank.proxies.zc_suite import suite_scores
 
@@ -87,7 +87,7 @@ def score_cell(cell: Any, job: Any) -> dict[str, float]:
     control = random_like(stats, 77)
     out = {"stats_seconds": time.perf_counter() - start}
     for name, formula in scorer.formulas.items():
-        program = Program(formula, scorer.settings)
+        program = compiled_program(formula, scorer.settings)
         out[name] = program.score_stats(stats)
         out[f"{name} (control)"] = program.score_stats(control)
     if scorer.suite:

@@ -39,12 +39,12 @@ def _scores(cell: Any, formulas: dict[str, str], settings: Any) -> dict[str, flo
     import torch
 
     torch.set_num_threads(1)
-    from narank.eznas.program import Program
+    from narank.eznas.program import compiled_program
     from narank.eznas.stats import collect_stats
 
     start = time.perf_counter()
     stats = collect_stats(cell, settings, 10)
-    out = {name: Program(f, settings).score_stats(stats) for name, f in formulas.items()}
+    out = {name: compiled_program(f, settings).score_stats(stats) for name, f in formulas.items()}
     return {**out, "_seconds": time.perf_counter() - start}
 
 

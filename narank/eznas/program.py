@@ -137,10 +137,10 @@ def eznas_score(
     cell: Any, formula: str = PUBLISHED, num_classes: int = 10, image_source: str = "digits", **settings: Any
 ) -> float:
     """One cell's score under a formula (the proxy-cache entry point)."""
-    return _compiled(formula, StatsSettings(images=image_source, **settings)).score(cell, num_classes)
+    return compiled_program(formula, StatsSettings(images=image_source, **settings)).score(cell, num_classes)
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled(formula: str, settings: StatsSettings) -> Program:
+def compiled_program(formula: str, settings: StatsSettings) -> Program:
     """A program parsed and compiled once per process, not once per cell of a sweep."""
     return Program(formula, settings)
