@@ -469,7 +469,7 @@ def write_table(runs: list[dict], timings: dict | None, path: Path) -> None:
                      if "score_all_nb201_warm_s" in timings else "")]
         rec = timings.get("recipe")
         if rec:
-            lines += ["", f"Side by side in one later run ({rec['threads']} torch threads, load average "
+            lines += ["", f"Side by side in one later run ({rec['threads']} torch thread(s), load average "
                       f"{rec['load_average_start']:.1f} at the start and {rec['load_average_end']:.1f} at "
                       "the end: the machine was shared, so the absolute seconds are inflated; the default "
                       "ranker runs first and pays the process's warm-up, so it is not really slower):", "",
