@@ -299,12 +299,12 @@ def main() -> int:  # noqa: C901 - one linear script
     from narank.engine import dask_client
     from narank.eznas.program import PUBLISHED
     from narank.eznas.stats import StatsSettings
-    from narank.paths import cache_dir
+    from narank.paths import cache_dir, data_dir
     from narank.proxies.cache import compute_scores
     from narank.proxies.sed import sed_scores
     from narank.spaces import get_space
 
-    data = Path(os.environ.get("NARANK_DATA", "data"))
+    data = data_dir()
     work = cache_dir() / "eznas_benchmark"
     work.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(exist_ok=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -48,13 +47,13 @@ def main() -> int:
     from narank.eznas.evolve import EvolveConfig, evolve
     from narank.eznas.program import PUBLISHED
     from narank.eznas.stats import StatsSettings
-    from narank.paths import cache_dir
+    from narank.paths import cache_dir, data_dir
     from narank.spaces import get_space
 
     sys.path.insert(0, str(ROOT))
     from eznas import Scorer, correlations, held_out_cells, load_avg, peak_rss_mb, score_cells
 
-    data = Path(os.environ.get("NARANK_DATA", "data"))
+    data = data_dir()
     work = cache_dir() / "eznas_benchmark"
     space = get_space("nb201")
     table = load_table(space, data)
@@ -100,9 +99,9 @@ def _small_rows(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def render(out: dict[str, Any]) -> str:
-    def tau(row: dict[str, Any], d: str) -> str:
-        v = row.get(d, {}).get("tau")
-        return "–" if v is None else f"{v:.3f}"
+    def line(name: str, size: str, row: dict[str, Any]) -> str:
+        taus = [row.get(d, {}).get("tau") for d in DATASETS]
+        return f"| {name} | {size} | " + " | ".join("–" if v is None else f"{v:.3f}" for v in taus) + " |"
 
     a, m = out["args"], out["meta"]
     lines = [
@@ -122,12 +121,8 @@ def render(out: dict[str, Any]) -> str:
         "| proxy | size | τ C10 | τ C100 | τ IN16 |",
         "|---|---|---|---|---|",
     ]
-    for name, row in out["heldout"].items():
-        lines.append(f"| {name} | middle | {tau(row, 'cifar10')} | {tau(row, 'cifar100')} | "
-                     f"{tau(row, 'imagenet16_120')} |")
-    for name, row in (out.get("small") or {}).items():
-        lines.append(f"| {name} (eznas.py) | small | {tau(row, 'cifar10')} | {tau(row, 'cifar100')} | "
-                     f"{tau(row, 'imagenet16_120')} |")
+    lines += [line(name, "middle", row) for name, row in out["heldout"].items()]
+    lines += [line(f"{name} (eznas.py)", "small", row) for name, row in (out.get("small") or {}).items()]
     lines += [
         "",
         f"Cost: statistics of both pools {out['statistics_seconds'] / 60:.1f} min, evolution "

@@ -79,12 +79,13 @@ def main() -> int:
     from narank.engine import map_items
     from narank.eznas.program import PUBLISHED, Program
     from narank.eznas.stats import StatsSettings
+    from narank.paths import data_dir
     from narank.spaces import get_space
 
     sys.path.insert(0, str(ROOT))
     from eznas import held_out_cells
 
-    data = Path(os.environ.get("NARANK_DATA", "data"))
+    data = data_dir()
     space = get_space("nb201")
     table = load_table(space, data)
     held, _ = held_out_cells(space, table, data, args.held_out, 0)

@@ -34,6 +34,7 @@ from narank.graph_features import ALL_GRAPH_FEATURES, graph_feature_names, graph
 from narank.metrics import ranking_metrics
 from narank.predictor import Ranker
 from narank.spaces import get_space, space_names
+from narank.store import settings_digest
 from narank.training_data import labelled, split
 
 RESULTS = Path(__file__).parent / "results"
@@ -71,8 +72,8 @@ def default_ranker(space: str, dataset: str, seed: int, extra: tuple[str, ...] =
 def recipe_digest(ranker: Ranker, size: int) -> str:
     """Digest of everything that sets up a fit on `size` cells: the ranker's parameters and its
     resolved training settings. A recorded row with another digest came from other defaults."""
-    recipe = {"params": ranker.get_params(), "train": dataclasses.asdict(ranker.train_settings(size))}
-    return hashlib.sha1(json.dumps(recipe, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    train = dataclasses.asdict(ranker.train_settings(size))
+    return settings_digest({"params": ranker.get_params(), "train": train})
 
 
 def one_run(space: str, dataset: str, size: int, seed: int, data: str | None,

@@ -416,12 +416,16 @@ def pool_positions(pool: CellPool) -> dict[Any, int]:
     return pool.cache["positions"]
 
 
+def _prior_key(name: str) -> str:
+    return f"prior:{name}"
+
+
 def pool_prior(pool: CellPool, name: str) -> np.ndarray:
     """A free per-cell score (a one-column graph feature such as `sed`) of every cell of a finite
     pool, higher = better (computed once per pool)."""
     from narank.graph_features import graph_features
 
-    key = f"prior:{name}"
+    key = _prior_key(name)
     if key not in pool.cache:
         if pool.cells is None:
             raise NarankError("a zero-cost prior needs a finite pool of cells")
@@ -435,11 +439,11 @@ def pool_prior(pool: CellPool, name: str) -> np.ndarray:
 def known_prior(pool: CellPool, name: str, cells: Sequence) -> np.ndarray | None:
     """The prior scores of `cells` looked up by exact cell, if `pool_prior` has already computed the
     pool's and every cell is in the pool; None otherwise (nothing is computed here)."""
-    if pool.cells is None or f"prior:{name}" not in pool.cache:
+    if pool.cells is None or _prior_key(name) not in pool.cache:
         return None
     where = pool_positions(pool)
     idx = [where.get(c) for c in cells]
-    return None if None in idx else pool.cache[f"prior:{name}"][np.asarray(idx, dtype=int)]
+    return None if None in idx else pool.cache[_prior_key(name)][np.asarray(idx, dtype=int)]
 
 
 def pool_prior_top(pool: CellPool, name: str, top: float) -> np.ndarray:
