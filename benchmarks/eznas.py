@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import os
-import pickle
 import platform
 import resource
 import subprocess
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from narank.atomic import atomic_write_bytes
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -119,8 +120,7 @@ def score_cells(cells: list, scorer: Scorer, client: Any, path: Path, desc: str)
         "ids": [space_of(c).canonical_id(c) for c in cells],
     }
     if path.exists():
-        with open(path, "rb") as fh:
-            saved = pickle.load(fh)
+        saved = json.loads(path.read_text())
         if saved["key"] == key:
             return saved["rows"]
     rows: list[dict[str, float] | None] = [None] * len(cells)
@@ -128,8 +128,7 @@ def score_cells(cells: list, scorer: Scorer, client: Any, path: Path, desc: str)
 
     for i, row in map_items(_score_cell_job, cells, client=client, desc=desc, shared={"job": _Job(scorer)}):
         rows[i] = row
-    with open(path, "wb") as fh:
-        pickle.dump({"key": key, "rows": rows}, fh)
+    atomic_write_bytes(path, json.dumps({"key": key, "rows": rows}, default=float).encode())
     return rows  # type: ignore[return-value]
 
 
@@ -329,7 +328,7 @@ def main() -> int:  # noqa: C901 - one linear script
         formulas = {"eznas-published": PUBLISHED}
         formulas.update({f"eznas seed {r['seed']}": r["program"].formula for r in runs})
         rows = score_cells(
-            held, Scorer(formulas, settings), client, work / "heldout_nb201.pkl", "held-out NB201"
+            held, Scorer(formulas, settings), client, work / "heldout_nb201.json", "held-out NB201"
         )
         ntk_cells = held[: args.ntk_cells]
         ntk = compute_scores("ntk", ntk_cells, dataset="cifar10", workers=args.workers, client=client)
@@ -342,7 +341,7 @@ def main() -> int:  # noqa: C901 - one linear script
                     t_cells,
                     Scorer(formulas, t_settings, TRANSFER_SUITE),
                     client,
-                    work / f"transfer_{name}.pkl",
+                    work / f"transfer_{name}.json",
                     f"transfer {name}",
                 )
                 transfer[name] = (t_space, t_table, t_cells, t_rows, channels)

@@ -69,7 +69,7 @@ def main() -> int:
         name = f"eznas middle seed {args.seed}"
         formulas = {name: result.program.formula, "eznas-published": PUBLISHED}
         rows = score_cells(held, Scorer(formulas, settings, suite=()), client,
-                           work / f"heldout_middle_seed{args.seed}.pkl", "held-out NB201 (middle size)")
+                           work / f"heldout_middle_seed{args.seed}.json", "held-out NB201 (middle size)")
     ids = [space.canonical_id(c) for c in held]
     heldout: dict[str, dict[str, Any]] = {}
     for proxy in (*formulas, *(f"{f} (control)" for f in formulas)):

@@ -16,6 +16,21 @@ proxies such as NTK ~1.7x slower; narank's own LocalCluster does this itself): p
 ~/.config/dask/ (e.g. narank.yaml).
     machine A$ narank proxies --space nb101 --proxy ntk --scheduler tcp://A:8786
 
+On a shared machine, run the scheduler and workers with TLS so that no other user can join or
+submit work. Dask does this with certificates (`distributed.Security`); narank's Client reads them
+from Dask's configuration, for example:
+
+    export DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION=True
+    export DASK_DISTRIBUTED__COMM__TLS__CA_FILE=ca.pem
+    export DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT=client.pem
+    export DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY=client.key
+    machine A$ dask scheduler --tls-ca-file ca.pem --tls-cert sched.pem --tls-key sched.key
+    machine A$ narank proxies --space nb101 --proxy ntk --scheduler tls://A:8786
+
+narank's own LocalCluster needs none of this: it always uses TLS with temporary credentials that
+exist only in narank's processes, and serves no dashboard or HTTP routes (the scheduler's HTTP
+server, which Dask always starts, listens on a random loopback port and answers nothing).
+
 Dask's own launchers start the same thing on SSH hosts (`distributed.SSHCluster`),
 Kubernetes (`dask-kubernetes`) or SLURM/PBS (`dask-jobqueue`); pass their scheduler address
 to `--scheduler`.
@@ -32,6 +47,8 @@ from typing import Any
 from narank.errors import NarankError
 
 _TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+#: No HTTP routes on the scheduler (dashboard, /info, /json, /health would tell the address to others).
+_NO_HTTP = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
 _ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?/?$")
 
 
@@ -87,9 +104,13 @@ def dask_client(workers: int = 1, scheduler: str | None = None, client: Any = No
     # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which makes glibc return
     # freed memory at once: torch then page-faults on every large allocation and NTK runs
     # 1.7x slower per cell than in this process (benchmarks/results/scale.md). None unsets it.
-    with dask.config.set({_TRIM: None}), \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         dashboard_address=None) as cluster, Client(cluster) as own:
+    # security=True: TLS with temporary credentials held in memory, so another process on the machine
+    # cannot join the cluster and run code in its workers even if it finds the address.
+    with dask.config.set({_TRIM: None, **_NO_HTTP}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                         dashboard_address="127.0.0.1:0", worker_dashboard_address=None,
+                         scheduler_kwargs={"dashboard": False}, security=True) as cluster, \
+            Client(cluster) as own:
         yield own
 
 

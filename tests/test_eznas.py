@@ -14,6 +14,7 @@ from torch import nn
 from narank.eznas import evolve as ev
 from narank.eznas.primitives import LOGDET_FLOOR, namespace
 from narank.eznas.program import PUBLISHED, Program, published
+from narank.eznas.state import load_checkpoint
 from narank.eznas.stats import TENSORS, NetworkStats, Packed, StatsSettings, collect_stats, conv_blocks
 from narank.spaces import get_space
 
@@ -142,10 +143,14 @@ def test_program_round_trip(tmp_path, stats):
 def test_program_errors(tmp_path):
     from narank.errors import NarankError
 
-    with pytest.raises(NarankError, match="not an EZNAS formula"):
-        Program("sign_in(nope)")
-    with pytest.raises(NarankError, match="gives a tensor"):
+    with pytest.raises(NarankError, match="unknown name 'nope'"):
+        Program("mean_in(nope)")
+    with pytest.raises(NarankError, match="'sign_in' gives In, but float is needed"):
         Program("sign_in(g_in_data)")
+    with pytest.raises(NarankError, match="expected ','"):
+        Program("cosine_in(g_in_data)")
+    with pytest.raises(NarankError, match="after the end"):
+        Program("mean_in(g_in_data) one")
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2]")
     with pytest.raises(NarankError, match="'formula'"):
@@ -227,7 +232,7 @@ def _synthetic_pool(tmp_path, n=48, seed=0):
         nets.append(NetworkStats(blocks))
     answer = Program("frobenius_out(a_mid_noise)")
     acc = np.array([answer.score_stats(s) for s in nets])
-    path = ev.save_pool(tmp_path / "pool.pkl", nets, {"synthetic": seed})
+    path = ev.save_pool(tmp_path / "pool.npz", nets, {"synthetic": seed})
     return path, acc
 
 
@@ -254,8 +259,8 @@ def test_evolution_resumes_identically(tmp_path, islands):
     _, log_resumed, _, _ = ev.evolve_on_pool(path, acc, full, tmp_path / "b", progress=False)
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in log_full]
     assert [{k: v for k, v in r.items() if k != "seconds"} for r in log_resumed] == strip
-    with open(tmp_path / "b" / ev.CHECKPOINT, "rb") as fh:
-        assert pickle.load(fh)["generation"] == 3
+    state, caches = load_checkpoint(tmp_path / "b" / ev.CHECKPOINT)
+    assert state["generation"] == 3 and set(caches) == {"cache", "control"}
     from narank.errors import NarankError
 
     other = ev.EvolveConfig(population=12, generations=3, **kw)
@@ -264,8 +269,7 @@ def test_evolution_resumes_identically(tmp_path, islands):
 
 
 def _population(run_dir):
-    with open(run_dir / ev.CHECKPOINT, "rb") as fh:
-        state = pickle.load(fh)
+    state, _ = load_checkpoint(run_dir / ev.CHECKPOINT)
     return state["population"], state["fitness"]
 
 
@@ -441,7 +445,7 @@ def test_build_network_leaves_the_global_rng_alone():
 def test_saved_pool_is_reused_by_its_sidecar_and_redone_for_other_cells(tmp_path, monkeypatch):
     space = get_space("nb201")
     cells = [space.parse(CELL), *space.sample(1, 1)]
-    path = ev.compute_pool(cells, SMALL, 10, tmp_path / "pool.pkl", progress=False)
+    path = ev.compute_pool(cells, SMALL, 10, tmp_path / "pool.npz", progress=False)
     assert ev.pool_meta(path)["ids"] == [space.canonical_id(c) for c in cells]
     assert (tmp_path / "pool.meta.json").exists()
 
@@ -460,7 +464,7 @@ def test_pool_killed_between_its_two_writes_is_not_mistaken(tmp_path, monkeypatc
     """The statistics are replaced, then the kill comes before the new sidecar: the old sidecar
     must not vouch for the new statistics."""
     one, two = NetworkStats([]), NetworkStats([], seconds=1.0)
-    path = ev.save_pool(tmp_path / "pool.pkl", [one], {"ids": ["a"]})
+    path = ev.save_pool(tmp_path / "pool.npz", [one], {"ids": ["a"]})
     real = ev.atomic_write_bytes
 
     def killed_at_sidecar(target, data):

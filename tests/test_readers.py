@@ -224,8 +224,10 @@ def test_pth_frame_from_api():
 
 
 def test_pth_reader_needs_the_package(tmp_path: Path, monkeypatch):
+    import torch
+
     pth = tmp_path / "NAS-Bench-201-v1_1-096897.pth"
-    pth.write_bytes(b"x")
+    torch.save({"arch2infos": {}, "meta_archs": []}, pth)
     monkeypatch.setitem(sys.modules, "nas_201_api", None)
     with pytest.raises(NarankError, match=r"pip install 'narank\[nb201\]'"):
         read_nb201_pth(pth)
@@ -239,7 +241,9 @@ def test_pth_reader_with_api(tmp_path: Path, monkeypatch):
     fake = types.ModuleType("nas_201_api")
     fake.NASBench201API = lambda path, verbose=False: _FakeAPI(list(all_cells()))
     monkeypatch.setitem(sys.modules, "nas_201_api", fake)
+    import torch
+
     pth = tmp_path / "bench.pth"
-    pth.write_bytes(b"x")
+    torch.save({"arch2infos": {}, "meta_archs": []}, pth)
     frame = read_nb201_pth(pth)
     assert len(frame) == 15625 and frame.loc[9930, "cifar100_test_acc"] == pytest.approx(70.0993)

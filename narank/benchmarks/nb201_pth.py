@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +31,63 @@ def _api_class() -> type:
     return NASBench201API
 
 
-def open_api(path: str | os.PathLike) -> Any:
-    """Open the .pth file with nas_201_api, loading pickled content when torch refuses it."""
+def _official_globals() -> list[Any]:
+    """The only non-builtin types the official file's plain-dict records may hold: numpy scalars
+    (a float64 accuracy pickles as numpy's scalar reconstructor plus its dtype)."""
+    import numpy as np
+
+    try:
+        from numpy._core.multiarray import scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import scalar  # type: ignore[no-redef]
+    return [scalar, np.dtype, type(np.dtype(np.float64)), type(np.dtype(np.int64))]
+
+
+def load_pth(path: str | os.PathLike) -> Any:
+    """The official .pth content as plain data: `torch.load(weights_only=True)` allowing only
+    `_official_globals()`; anything else in the file (code, foreign classes) is refused, named."""
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"{path}: file not found (expected NAS-Bench-201-v1_1-096897.pth)")
-    api_class = _api_class()
     try:
-        return api_class(str(path), verbose=False)
-    except (pickle.UnpicklingError, RuntimeError) as exc:
-        if "weights_only" not in str(exc):
-            raise DataFileError(f"{path}: cannot load as a NAS-Bench-201 file ({exc})") from exc
+        with torch.serialization.safe_globals(_official_globals()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(str(path), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, AttributeError):
+        raise DataFileError(
+            f"{path}: not a NAS-Bench-201 benchmark file narank can read safely ({_why_refused(path)}); "
+            "narank reads only plain data from it, never code: use the official file or nb201/nb201.csv"
+        ) from None
+
+
+def _why_refused(path: Path) -> str:
+    """The types a refused file asks for (read without loading it), or that it is no torch file."""
     import torch
 
+    allowed = {f"{g.__module__}.{g.__qualname__}" for g in _official_globals()}
     try:
-        content = torch.load(str(path), map_location="cpu", weights_only=False)
+        found = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+        wanted = [g for g in found if g not in allowed]
+    except Exception:  # not a zip checkpoint at all
+        return "damaged, or not a file written by torch.save"
+    if not wanted:
+        return "damaged, or not a file written by torch.save"
+    return f"it asks for {', '.join(sorted(wanted)[:3])}"
+
+
+def open_api(path: str | os.PathLike) -> Any:
+    """The official API over the file's content, which narank loads itself (the API's own loader
+    would unpickle anything)."""
+    content = load_pth(path)
+    if not isinstance(content, dict) or "arch2infos" not in content:
+        raise DataFileError(f"{path}: not a NAS-Bench-201 file (no 'arch2infos' record)")
+    api_class = _api_class()
+    try:
         return api_class(content, verbose=False)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, AssertionError, KeyError) as exc:
-        raise DataFileError(f"{path}: cannot load as a NAS-Bench-201 file ({exc})") from exc
+    except (AssertionError, KeyError, TypeError, ValueError) as exc:
+        raise DataFileError(f"{path}: cannot read as a NAS-Bench-201 file ({exc})") from exc
 
 
 def _with_hp(fn: Any, *args: Any, **kwargs: Any) -> dict:

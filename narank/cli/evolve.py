@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from narank.engine import check_scheduler, check_workers
     from narank.errors import NarankError
     from narank.eznas.evolve import EvolveConfig, evolve
+    from narank.eznas.state import refuse_pickles
     from narank.eznas.stats import GAUSSIAN, StatsSettings
     from narank.images import load_images
     from narank.spaces import get_space
@@ -89,10 +90,11 @@ def run(args: argparse.Namespace) -> int:
     images = args.images if args.images in ("digits", GAUSSIAN) else str(Path(args.images).resolve())
     if images != GAUSSIAN:
         load_images(images, args.batch, 8, args.seed)  # a clear error now if the images cannot be read
+    run_dir = Path(args.run_dir) if args.run_dir else out.with_suffix(".run")
+    refuse_pickles(run_dir)
     set_threads(args.threads)
     table = load_table(space, args.data)
     settings = StatsSettings(batch=args.batch, images=images, seed=args.seed)
-    run_dir = Path(args.run_dir) if args.run_dir else out.with_suffix(".run")
     result = evolve(
         space,
         table,

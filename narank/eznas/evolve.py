@@ -23,7 +23,6 @@ import json
 import math
 import operator
 import os
-import pickle
 import random
 import time
 import uuid
@@ -36,11 +35,19 @@ import numpy as np
 
 from narank.atomic import atomic_write_bytes
 from narank.errors import NarankError
-from narank.eznas.program import Program, pset
+from narank.eznas.program import Program, parse_tree, pset
+from narank.eznas.state import (
+    load_checkpoint,
+    load_pool_file,
+    read_pool_header,
+    refuse_pickles,
+    save_checkpoint,
+    save_pool_file,
+)
 from narank.eznas.stats import NetworkStats, StatsSettings, collect_stats, random_like
 
 WORST = -1.0
-CHECKPOINT = "checkpoint.pkl"
+CHECKPOINT = "checkpoint.npz"
 
 
 @dataclass
@@ -106,11 +113,11 @@ def _meta_path(path: str | os.PathLike) -> Path:
 
 
 def save_pool(path: Path, stats: list[NetworkStats], meta: dict[str, Any]) -> Path:
-    """Write a pool's statistics (pickle, atomically) and its metadata beside it (JSON, small: read
-    without unpickling hundreds of MB); workers read the statistics by path. The old sidecar goes
+    """Write a pool's statistics (`.npz`, atomically) and its metadata beside it (JSON, small: read
+    without loading hundreds of MB); workers read the statistics by path. The old sidecar goes
     first, so a kill between the two writes leaves no sidecar that describes other statistics."""
     _meta_path(path).unlink(missing_ok=True)
-    atomic_write_bytes(path, pickle.dumps({"meta": meta, "stats": stats}, protocol=pickle.HIGHEST_PROTOCOL))
+    save_pool_file(path, stats, meta)
     atomic_write_bytes(_meta_path(path), json.dumps(meta).encode())
     return path
 
@@ -120,8 +127,7 @@ def load_pool(path: str | os.PathLike, control: bool = False, limit: int | None 
     `limit` networks (all when None)."""
     key = f"{os.fspath(path)}|{os.path.getmtime(path)}|{control}|{limit}"
     if key not in _POOLS:
-        with open(path, "rb") as fh:
-            stats = pickle.load(fh)["stats"][:limit]
+        stats = load_pool_file(path)[0][:limit]
         if control:
             stats = [random_like(s, 10_007 + i) for i, s in enumerate(stats)]
         if len(_POOLS) > 4:  # bound memory: a process holds at most a few pools
@@ -131,12 +137,10 @@ def load_pool(path: str | os.PathLike, control: bool = False, limit: int | None 
 
 
 def pool_meta(path: str | os.PathLike) -> dict[str, Any]:
-    """A saved pool's metadata (ids, settings, classes), from its JSON sidecar; pools saved before
-    the sidecar existed are read whole."""
+    """A saved pool's metadata (ids, settings, classes), from its JSON sidecar or the pool's header."""
     if _meta_path(path).exists():
         return json.loads(_meta_path(path).read_text())
-    with open(path, "rb") as fh:
-        return json.loads(json.dumps(pickle.load(fh)["meta"]))
+    return read_pool_header(path)["meta"]
 
 
 @dataclass(frozen=True)
@@ -295,10 +299,6 @@ def _next_generation(deme: list, tb: Any, config: EvolveConfig) -> list:
     return elite + algorithms.varAnd(chosen, tb, config.crossover, config.mutation)
 
 
-def _atomic_pickle(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
-
-
 def evolve_on_pool(
     evo_path: Path,
     evo_acc: np.ndarray,
@@ -314,7 +314,7 @@ def evolve_on_pool(
     The checkpoint is tied to `identity` (config, pool, settings): a different run in the same
     folder is refused rather than silently mixed.
     """
-    from deap import gp, tools
+    from deap import tools
     from tqdm.auto import tqdm
 
     config.check()
@@ -329,10 +329,10 @@ def evolve_on_pool(
         "pool": len(evo_acc),
     }
     ckpt = run_dir / CHECKPOINT
+    refuse_pickles(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if ckpt.exists():
-        with open(ckpt, "rb") as fh:
-            state = pickle.load(fh)
+        state, caches = load_checkpoint(ckpt)
         saved = dict(state["identity"])
         saved["config"] = {k: v for k, v in saved["config"].items() if k != "generations"}
         if saved != ident:
@@ -340,14 +340,15 @@ def evolve_on_pool(
                 f"{run_dir} holds a checkpoint of a different evolution run; use another "
                 "--run-dir or delete that folder"
             )
-        random.setstate(state["py_random"])
+        version, internal, gauss = state["py_random"]
+        random.setstate((version, tuple(internal), gauss))
         rng = np.random.default_rng()
         rng.bit_generator.state = state["np_random"]
-        pop = [individual(gp.PrimitiveTree.from_string(f, pset())) for f in state["population"]]
+        pop = [individual(parse_tree(f)) for f in state["population"]]
         for ind, value in zip(pop, state["fitness"]):
             ind.fitness.values = (value,)
-        cache, log, elapsed, gen0 = state["cache"], state["log"], state["seconds"], state["generation"]
-        control_cache = state["control_cache"]
+        cache, log, elapsed, gen0 = caches["cache"], state["log"], state["seconds"], state["generation"]
+        control_cache = caches["control"]
     else:
         random.seed(config.seed)
         rng = np.random.default_rng(config.seed)
@@ -395,7 +396,7 @@ def evolve_on_pool(
                     "seconds": elapsed,
                 }
             )
-            _atomic_pickle(
+            save_checkpoint(
                 ckpt,
                 {
                     "identity": ident,
@@ -404,11 +405,10 @@ def evolve_on_pool(
                     "fitness": values,
                     "py_random": random.getstate(),
                     "np_random": rng.bit_generator.state,
-                    "cache": cache,
-                    "control_cache": control_cache,
                     "log": log,
                     "seconds": elapsed,
                 },
+                {"cache": cache, "control": control_cache},
             )
             bar.set_postfix(best=f"{values[best]:.3f}", median=f"{np.median(values):.3f}")
             bar.update(1)
@@ -545,6 +545,7 @@ def evolve(
     evo_ids = [space.canonical_id(c) for c in evo_cells]
     val_ids = [space.canonical_id(c) for c in val_cells]
     evo_acc, val_acc = table.targets(column, evo_ids), table.targets(column, val_ids)
+    refuse_pickles(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with dask_client(workers, scheduler, client) as client:
@@ -552,7 +553,7 @@ def evolve(
             evo_cells,
             settings,
             num_classes,
-            run_dir / "pool_evolution.pkl",
+            run_dir / "pool_evolution.npz",
             client,
             progress,
             "statistics (evolution pool)",
@@ -562,7 +563,7 @@ def evolve(
             val_cells,
             settings,
             num_classes,
-            run_dir / "pool_validation.pkl",
+            run_dir / "pool_validation.npz",
             client,
             progress,
             "statistics (validation pool)",
