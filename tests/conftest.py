@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+#: A plug-in package from outside narank (tests/plugins: the tiny space and its proxy), found by
+#: narank's registries through its entry points as if it were pip-installed.
+PLUGINS = Path(__file__).parent / "plugins"
+sys.path.insert(0, str(PLUGINS))
 
 
 def _require(path: Path) -> Path:

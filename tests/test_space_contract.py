@@ -130,8 +130,29 @@ def test_network_builds_small_and_config_is_json(space, cells):
         assert net(torch.randn(2, 3, 16, 16)).shape == (2, 7)
 
 
-def test_table_speaks_canonical_ids(space, data_root):
-    table = space.table(data_root)
+def test_core_contract_is_small_and_the_rest_is_asked_for():
+    """At most 12 abstract members (growth is a decision); a space without a capability says so
+    in one line naming the space and what it lacks."""
+    from narank.spaces import MissingCapability, SearchSpace
+
+    assert len(SearchSpace.__abstractmethods__) <= 12, sorted(SearchSpace.__abstractmethods__)
+
+    class Bare(SearchSpace):
+        name = "bare"
+        owns = parse = canonical_id = iso_key = describe = sample = mutate = neighbours = structure = None
+
+    bare = Bare()
+    for call, what in [(lambda: bare.network(None), "networks"), (lambda: bare.params_M(None), "costs"),
+                       (lambda: bare.sed_nodes([]), "SED node view"), (lambda: bare.read_table("x"), "table"),
+                       (lambda: bare.encode([]), "encoding")]:
+        with pytest.raises(MissingCapability, match=f"search space 'bare' has no .*{what}"):
+            call()
+    assert not bare.has("network") and get_space("nb201").has("network", "sed_nodes", "read_table")
+
+
+def test_table_speaks_canonical_ids(space, request):
+    source = getattr(space, "example_table", None) or request.getfixturevalue("data_root")
+    table = space.table(source)
     assert table.space is space
     cols = space.columns()
     for col in (cols.train, cols.evaluate, cols.params):

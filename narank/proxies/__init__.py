@@ -17,6 +17,8 @@ from narank.proxies.sed import (
 # Torch-based parts load on first use, so importing SED stays light.
 _LAZY = {
     "PROXIES": "narank.proxies.cache",
+    "proxy": "narank.proxies.registry",
+    "proxy_names": "narank.proxies.registry",
     "compute_scores": "narank.proxies.cache",
     "linear_regions": "narank.proxies.linear_regions",
     "ProxyResult": "narank.proxies.ntk",

@@ -13,11 +13,17 @@ import numpy as np
 
 from narank.engine import check_scheduler, check_workers, map_items
 from narank.errors import NarankError
-from narank.spaces.nb201 import NUM_CLASSES
+from narank.proxies.registry import PROXIES as REGISTRY
+from narank.proxies.registry import get_proxy, num_classes, proxy_names
 from narank.store import ResultStore
 
-PROXIES = ("sed", "ntk", "lr", "synflow", "snip", "grasp", "grad_norm", "fisher", "jacov", "nwot", "params",
-           "flops", "eznas-published", "eznas-published-full")
+
+def __getattr__(name: str) -> Any:
+    if name == "PROXIES":  # the registered names (plug-ins included), as a tuple
+        return tuple(proxy_names())
+    raise AttributeError(f"module 'narank.proxies.cache' has no attribute {name!r}")
+
+
 EZNAS_PREFIX = "eznas:"  # eznas:PATH scores cells with an evolved program saved by `narank evolve`
 # A killed sweep loses only the results not yet appended: they are appended once 1% of the
 # sweep is pending (at most every 0.2 s, so fast proxies do not write a part per cell), and
@@ -42,8 +48,9 @@ def check_proxy(proxy: str) -> str:
 
         Program.load(proxy[len(EZNAS_PREFIX):])  # a clear error if missing or malformed
         return proxy
-    if proxy not in PROXIES:
-        raise NarankError(f"unknown proxy {proxy!r}: use one of {', '.join(PROXIES)}, or eznas:PROGRAM.json")
+    if proxy not in REGISTRY:
+        raise NarankError(f"unknown proxy {proxy!r}: use one of {', '.join(proxy_names())}, "
+                          "or eznas:PROGRAM.json")
     return proxy
 
 
@@ -57,30 +64,15 @@ def proxy_store(proxy: str, space: str, dataset: str, params: dict[str, Any],
 def default_params(proxy: str, dataset: str, seed: int, **overrides: Any) -> dict[str, Any]:
     """The full keyword set a proxy runs with (defaults plus overrides)."""
     check_proxy(proxy)
-    if proxy == "ntk":
-        base: dict[str, Any] = dict(
-            seed=seed, n_inits=3, batch_size=64, channels=8, resolution=16,
-            num_classes=NUM_CLASSES.get(dataset, 10),
-        )
-    elif proxy == "lr":
-        base = dict(seed=seed, n_inits=3, n_samples=1000, channels=1, resolution=3)
-    elif proxy.startswith("eznas"):
-        from narank.eznas.program import PUBLISHED, PUBLISHED_SIZE, Program
+    if proxy.startswith(EZNAS_PREFIX):  # a program scores at the size it was evolved at
+        from narank.eznas.program import Program
 
-        if proxy.startswith(EZNAS_PREFIX):  # a program scores at the size it was evolved at
-            program = Program.load(proxy[len(EZNAS_PREFIX):])
-            formula, settings = program.formula, dict(program.settings.key())
-        else:  # the published formula at the small default size, or -full at the paper's
-            full = proxy == "eznas-published-full"
-            formula, settings = PUBLISHED, dict(PUBLISHED_SIZE.key()) if full else {}
-        if "images" in settings:  # `images` means an image array here; a program names its source
-            settings["image_source"] = settings.pop("images")
-        base = dict(formula=formula, **settings, num_classes=NUM_CLASSES.get(dataset, 10))
-    elif proxy != "sed":  # the zero-cost suite: one small seeded network, real images (digits)
-        base = dict(seed=seed, batch=8, resolution=8, channels=8, cells=1,
-                    num_classes=NUM_CLASSES.get(dataset, 10))
+        program = Program.load(proxy[len(EZNAS_PREFIX):])
+        settings = dict(program.settings.key())
+        settings["image_source"] = settings.pop("images")  # `images` means an image array here
+        base: dict[str, Any] = dict(formula=program.formula, **settings, num_classes=num_classes(dataset))
     else:
-        base = {}
+        base = get_proxy(proxy).defaults(dataset, seed)
     unknown = set(overrides) - set(base) - {"images"}
     if unknown:
         raise NarankError(
@@ -91,27 +83,9 @@ def default_params(proxy: str, dataset: str, seed: int, **overrides: Any) -> dic
 
 def compute_one(proxy: str, cell: Any, params: dict[str, Any]) -> float:
     """One proxy value (nan/inf for failed evaluations; never raises on numerics)."""
-    if proxy == "sed":
-        from narank.proxies.sed import sed_score
-
-        return sed_score(cell)
-    if proxy == "ntk":
-        from narank.proxies.ntk import ntk_condition_number
-
-        return ntk_condition_number(cell, **params).value
-    if proxy.startswith("eznas"):
-        from narank.eznas.program import eznas_score
-
-        if "images" in params:
-            raise NarankError("EZNAS programs read their images from their settings; pass no image array")
-        return eznas_score(cell, **params)
-    if proxy != "lr":
-        from narank.proxies.zc_suite import zc_proxy
-
-        return zc_proxy(cell, proxy, **params)
-    from narank.proxies.linear_regions import linear_regions
-
-    return linear_regions(cell, **params).value
+    if proxy.startswith(EZNAS_PREFIX):
+        return get_proxy("eznas-published").score(cell, **params)  # the formula is in `params`
+    return get_proxy(proxy).score(cell, **params)
 
 
 def _proxy_value(cell: Any, proxy: str, params: dict[str, Any]) -> float:
@@ -145,10 +119,9 @@ def compute_scores(
     cells = list(cells)
     if not cells:
         return np.zeros(0)
-    if proxy == "sed":
-        from narank.proxies.sed import sed_scores
-
-        return sed_scores(cells)
+    batch = None if proxy.startswith(EZNAS_PREFIX) else get_proxy(proxy).batch
+    if batch is not None:  # vectorized and cheap: not stored
+        return batch(cells)
     params = default_params(proxy, dataset, seed, **overrides)
     images = params.pop("images", None)
     key_params = dict(params)

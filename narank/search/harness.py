@@ -13,29 +13,37 @@ import numpy as np
 from narank.errors import NarankError
 from narank.search.baselines import random_search, rea, uniform_search
 from narank.search.loop import SearchConfig, SearchRun, nar_config, query_dict, ranker_search
+from narank.search.methods import SEARCH_METHODS, colors, method_names, search_method
 from narank.search.oracle import OracleTable, Query
 from narank.spaces import SearchSpace
 
-#: methods that spend lookups; every one follows `narank.search.protocol`
-QUERY_METHODS = ("narank", "narank-noprior", "narank-nar", "uniform", "uniform-noprior", "bananas",
-                 "xgb-graf", "rea", "random")
-ZERO_SHOT = ("sed", "tenas")
-METHODS = QUERY_METHODS + ZERO_SHOT
-DEFAULT_METHODS = ("narank", "rea", "random", "uniform")
-#: one colour per method in every plot
-COLORS = {"narank": "C3", "narank-noprior": "C6", "narank-nar": "C1", "uniform": "C4",
-          "uniform-noprior": "C8", "bananas": "C2", "xgb-graf": "C0", "rea": "C5", "random": "C7",
-          "sed": "tab:olive", "tenas": "C9"}
 TOL = 1e-6
+
+
+def __getattr__(name: str) -> Any:
+    """The registered methods (plug-ins included) under their historical names."""
+    if name == "QUERY_METHODS":  # methods that spend lookups; every one follows `narank.search.protocol`
+        return method_names(zero_shot=False)
+    if name == "ZERO_SHOT":
+        return method_names(zero_shot=True)
+    if name == "METHODS":
+        return method_names()
+    if name == "DEFAULT_METHODS":
+        return tuple(e.name for e in sorted(SEARCH_METHODS, key=lambda e: e.info["default"])
+                     if e.info["default"])
+    if name == "COLORS":  # one colour per method in every plot
+        return colors()
+    raise AttributeError(f"module 'narank.search.harness' has no attribute {name!r}")
 
 
 def parse_methods(text: str | Sequence[str]) -> list[str]:
     """Method names from 'a,b,c' (or a list), checked against METHODS."""
     names = [m.strip().lower() for m in (text.split(",") if isinstance(text, str) else text)]
     names = [m for m in names if m]
-    bad = [m for m in names if m not in METHODS]
+    bad = [m for m in names if m not in SEARCH_METHODS]
     if bad or not names:
-        raise NarankError(f"unknown search method(s) {bad or names}; choose from {', '.join(METHODS)}")
+        raise NarankError(f"unknown search method(s) {bad or names}; choose from "
+                          f"{', '.join(method_names())}")
     return list(dict.fromkeys(names))
 
 
@@ -78,7 +86,7 @@ def zero_shot_search(method: str, otable: OracleTable, seed: int) -> SearchRun:
 
 def run_method(method: str, otable: OracleTable, budget: int, seed: int,
                cfg: SearchConfig | None = None, **settings: Any) -> SearchRun:
-    """One run of `method` with `budget` lookups and seed `seed`; records its wall time.
+    """One run of the registered `method` with `budget` lookups and seed `seed`; records its wall time.
 
     `settings` (e.g. `k=20`) override the loop settings of the model-guided methods that have
     them (`SearchConfig` for the ranker loops, `GuidedConfig` for BANANAS and XGBoost).
@@ -88,42 +96,84 @@ def run_method(method: str, otable: OracleTable, budget: int, seed: int,
     unknown = sorted(k for k in settings if not hasattr(SearchConfig, k) and not hasattr(GuidedConfig, k))
     if unknown:
         raise NarankError(f"unknown search setting(s) {unknown}: not a field of SearchConfig or GuidedConfig")
-
-    def ranker_cfg(base: SearchConfig) -> SearchConfig:
-        return replace(base, **{k: v for k, v in settings.items() if hasattr(base, k)})
-
-    guided = replace(GuidedConfig(), **{k: v for k, v in settings.items() if hasattr(GuidedConfig, k)})
+    if method not in SEARCH_METHODS:
+        raise NarankError(f"unknown search method {method!r}; choose from {', '.join(method_names())}")
     start = time.perf_counter()
-    if method == "narank":
-        run = ranker_search(otable, budget, seed, ranker_cfg(cfg or SearchConfig()))
-    elif method == "narank-noprior":
-        run = ranker_search(otable, budget, seed, ranker_cfg(cfg or SearchConfig(prior=None)),
-                            method="narank-noprior")
-    elif method == "narank-nar":
-        run = ranker_search(otable, budget, seed, ranker_cfg(cfg or nar_config()), method="narank-nar")
-    elif method == "bananas":
-        from narank.search.bananas import bananas_search
-
-        run = bananas_search(otable, budget, seed, guided)
-    elif method == "xgb-graf":
-        from narank.search.predictor_guided import xgb_search
-
-        run = xgb_search(otable, budget, seed, guided)
-    elif method == "uniform":
-        run = uniform_search(otable, budget, seed, ranker_cfg(cfg or SearchConfig()))
-    elif method == "uniform-noprior":
-        run = uniform_search(otable, budget, seed, ranker_cfg(cfg or SearchConfig(prior=None)),
-                             method="uniform-noprior")
-    elif method == "rea":
-        run = rea(otable, budget, seed)
-    elif method == "random":
-        run = random_search(otable, budget, seed)
-    elif method in ZERO_SHOT:
-        run = zero_shot_search(method, otable, seed)
-    else:
-        raise NarankError(f"unknown search method {method!r}; choose from {', '.join(METHODS)}")
+    run = SEARCH_METHODS.get(method)(otable, budget, seed, cfg, settings)
     run.info["seconds"] = time.perf_counter() - start
     return run
+
+
+def _ranker_cfg(base: SearchConfig, settings: dict[str, Any]) -> SearchConfig:
+    return replace(base, **{k: v for k, v in settings.items() if hasattr(base, k)})
+
+
+def _guided(settings: dict[str, Any]) -> Any:
+    from narank.search.predictor_guided import GuidedConfig
+
+    return replace(GuidedConfig(), **{k: v for k, v in settings.items() if hasattr(GuidedConfig, k)})
+
+
+@search_method("narank", color="C3", default=1)
+def _narank(otable, budget, seed, cfg, settings):
+    return ranker_search(otable, budget, seed, _ranker_cfg(cfg or SearchConfig(), settings))
+
+
+@search_method("narank-noprior", color="C6")
+def _narank_noprior(otable, budget, seed, cfg, settings):
+    return ranker_search(otable, budget, seed, _ranker_cfg(cfg or SearchConfig(prior=None), settings),
+                         method="narank-noprior")
+
+
+@search_method("narank-nar", color="C1")
+def _narank_nar(otable, budget, seed, cfg, settings):
+    return ranker_search(otable, budget, seed, _ranker_cfg(cfg or nar_config(), settings),
+                         method="narank-nar")
+
+
+@search_method("uniform", color="C4", default=4)
+def _uniform(otable, budget, seed, cfg, settings):
+    return uniform_search(otable, budget, seed, _ranker_cfg(cfg or SearchConfig(), settings))
+
+
+@search_method("uniform-noprior", color="C8")
+def _uniform_noprior(otable, budget, seed, cfg, settings):
+    return uniform_search(otable, budget, seed, _ranker_cfg(cfg or SearchConfig(prior=None), settings),
+                          method="uniform-noprior")
+
+
+@search_method("bananas", color="C2")
+def _bananas(otable, budget, seed, cfg, settings):
+    from narank.search.bananas import bananas_search
+
+    return bananas_search(otable, budget, seed, _guided(settings))
+
+
+@search_method("xgb-graf", color="C0")
+def _xgb_graf(otable, budget, seed, cfg, settings):
+    from narank.search.predictor_guided import xgb_search
+
+    return xgb_search(otable, budget, seed, _guided(settings))
+
+
+@search_method("rea", color="C5", default=2)
+def _rea(otable, budget, seed, cfg, settings):
+    return rea(otable, budget, seed)
+
+
+@search_method("random", color="C7", default=3)
+def _random(otable, budget, seed, cfg, settings):
+    return random_search(otable, budget, seed)
+
+
+@search_method("sed", color="tab:olive", zero_shot=True)
+def _sed(otable, budget, seed, cfg, settings):
+    return zero_shot_search("sed", otable, seed)
+
+
+@search_method("tenas", color="C9", zero_shot=True)
+def _tenas(otable, budget, seed, cfg, settings):
+    return zero_shot_search("tenas", otable, seed)
 
 
 def _metric(q: Query) -> float:
@@ -231,7 +281,7 @@ def plot_curves(runs: dict[str, list[SearchRun]], budget: int, path: str, title:
     for ax, (sub, names) in zip(axes[0], groups):
         for i, name in enumerate(names):
             method_runs = runs[name]
-            color = COLORS.get(name, f"C{i % 10}")
+            color = colors().get(name, f"C{i % 10}")
             if any(r.chosen is not None for r in method_runs):
                 values = [_metric(r.chosen) for r in method_runs if r.chosen is not None]
                 ax.axhline(float(np.mean(values)), color=color, ls="--", lw=1.2,

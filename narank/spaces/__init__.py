@@ -1,7 +1,9 @@
 """Search spaces behind one protocol (`SearchSpace`), found by name in a registry.
 
 `get_space("nb201").parse(...)` turns user input into a cell; `space_of(cell)` finds a cell's
-space. A new space is one module here that registers itself, plus its name in `BUILTIN`.
+space. A new space is one module that subclasses `SearchSpace` and registers itself with
+`register` (a class decorator); another package adds one through the entry-point group
+"narank.spaces" without editing narank.
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from narank.spaces.base import (
+    BUILTIN_MODULES,
+    SPACES,
+    MissingCapability,
     SearchSpace,
     TableColumns,
     get_space,
@@ -17,8 +22,7 @@ from narank.spaces.base import (
     space_of,
 )
 
-# Modules that register the built-in spaces when first asked for a space.
-BUILTIN = ("nb101", "nb201", "natsss")
+BUILTIN = BUILTIN_MODULES
 
 
 def parse_cell(space: str | SearchSpace, obj: Any) -> Any:
@@ -33,6 +37,8 @@ def canonical_id(cell: Any) -> str:
 
 __all__ = [
     "BUILTIN",
+    "SPACES",
+    "MissingCapability",
     "SearchSpace",
     "TableColumns",
     "canonical_id",

@@ -15,12 +15,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
 from narank.errors import InvalidCellError, NarankError
+from narank.registry import Registry, UnknownNameError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
@@ -29,6 +29,17 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from narank.benchmarks.table import BenchmarkTable
 
 Cell = Any
+#: modules of narank.spaces that register the built-in spaces when a space is first asked for
+BUILTIN_MODULES = ("nb101", "nb201", "natsss")
+
+
+_SED_HINT = "implement sed_nodes on the space (narank.proxies.sed has the building blocks)"
+_TABLE_HINT = "implement columns/read_table/table_cells (narank.benchmarks.user_table reads any CSV)"
+_COST_HINT = "implement params_M/flops_M/node_costs on the space"
+
+
+class MissingCapability(NarankError, NotImplementedError):
+    """A space asked for something it does not offer (a table, networks, costs, a proxy's view)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,10 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
 
 
 class SearchSpace(ABC):
-    """One search space: its cells, their graphs and networks, and its benchmark table."""
+    """One search space. The abstract members are the core contract every space answers about its
+    cells (parse, ids, isomorphism, sampling, structure, description); the rest are optional
+    capabilities (costs, networks, a benchmark table, SED's node view, bulk access) whose default
+    raises `MissingCapability` naming the space and what it lacks."""
 
     #: registry name, e.g. "nb201"
     name: str = ""
@@ -99,6 +113,8 @@ class SearchSpace(ABC):
     id_name: str = "id"
     #: width of `node_values` (space-specific numeric node features); 0 when there are none
     node_value_width: int = 0
+    #: most nodes a cell's graph has (the default `encode` pads to it); 0 when not declared
+    max_nodes: int = 0
 
     # ------------------------------------------------------------------ cells
 
@@ -185,22 +201,32 @@ class SearchSpace(ABC):
 
     # ------------------------------------------------------------------ costs
 
-    @abstractmethod
     def params_M(self, cell: Cell, dataset: str | None = None) -> float:  # noqa: N802
         """Parameters of the full benchmark network, in millions."""
+        self.lacks("costs (params/FLOPs)", _COST_HINT)
 
-    @abstractmethod
     def flops_M(self, cell: Cell, dataset: str | None = None) -> float:  # noqa: N802
         """FLOPs of the full benchmark network, in millions."""
+        self.lacks("costs (params/FLOPs)", _COST_HINT)
 
     def cell_features(self, cells: Sequence[Cell], dataset: str | None = None) -> dict[str, np.ndarray]:
         """Per-cell numbers for tier statistics: `flops_M`, `params_M` and space-specific counts."""
         return {"flops_M": np.array([self.flops_M(c, dataset) for c in cells], dtype=float),
                 "params_M": np.array([self.params_M(c, dataset) for c in cells], dtype=float)}
 
-    @abstractmethod
     def encode(self, cells: Sequence[Cell]) -> np.ndarray:
         """A fixed-length float vector per cell (one-hot ops and the like) for tabular baselines."""
+        if not self.max_nodes:
+            self.lacks("fixed-length encoding", "set max_nodes on the space or implement encode")
+        n, labels = self.max_nodes, {label: i for i, label in enumerate(self.node_labels)}
+        out = np.zeros((len(cells), n * len(labels) + n * n), dtype=np.float32)
+        for row, cell in zip(out, cells):
+            names, edges = self.structure(cell)
+            for v, label in enumerate(names):
+                row[v * len(labels) + labels[label]] = 1.0
+            for a, b in edges:
+                row[n * len(labels) + a * n + b] = 1.0
+        return out
 
     # ------------------------------------------------------------------ graphs
 
@@ -209,9 +235,9 @@ class SearchSpace(ABC):
         """Graph view of a cell: node labels (from `node_labels`) and forward edges, nodes
         numbered in topological order with the input first and the output last."""
 
-    @abstractmethod
     def node_costs(self, cell: Cell, dataset: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(MFLOPs, M params) each graph node adds to the whole network (0 for input/output)."""
+        self.lacks("costs (params/FLOPs)", _COST_HINT)
 
     def node_values(self, cell: Cell, dataset: str | None = None) -> np.ndarray | None:
         """Space-specific numeric node features (e.g. channel widths), shape [nodes, k], or None."""
@@ -228,40 +254,50 @@ class SearchSpace(ABC):
         """
         raise NarankError(f"{self.name} offers no bulk access to its cells; use enumerate()")
 
-    @abstractmethod
     def sed_nodes(self, cells: Sequence[Cell]) -> list[np.ndarray]:
         """Per-node SED values of each cell (the output node's value is the cell's SED score)."""
+        self.lacks("SED node view", _SED_HINT)
 
     # ---------------------------------------------------------------- networks
 
-    @abstractmethod
     def net_config(self, cell: Cell, dataset: str | None = None, **size: Any) -> dict[str, Any]:
         """The network's configuration, like nas_201_api's `get_net_config` (JSON-ready)."""
+        self.lacks("networks", "implement net_config/network on the space")
 
-    @abstractmethod
     def network(self, cell: Cell, dataset: str | None = None, **size: Any) -> nn.Module:
         """The PyTorch network of a cell: the benchmark's size by default; `size` shrinks it
         (`channels`, `cells` per stage, `num_classes`) for zero-cost proxies."""
+        self.lacks("networks", "implement net_config/network on the space")
 
     # ----------------------------------------------------------- ground truth
 
-    @abstractmethod
     def columns(self, dataset: str | None = None, target: str = "valid") -> TableColumns:
         """Benchmark columns for a dataset; `target` 'test' trains on test accuracy where allowed."""
+        self.lacks("benchmark table", _TABLE_HINT)
 
-    @abstractmethod
     def read_table(self, file: Any) -> BenchmarkTable:
         """Read one benchmark file of this space into a validated table (clear errors)."""
+        self.lacks("benchmark table", _TABLE_HINT)
 
-    @abstractmethod
     def table_cells(self, metrics: pd.DataFrame) -> list[Cell]:
         """Cell objects of a table's rows, in row order."""
+        self.lacks("benchmark table", _TABLE_HINT)
 
     def table(self, data: Any = None) -> BenchmarkTable:
         """This space's benchmark table from a file or data folder (else $NARANK_DATA, ./data)."""
         from narank.benchmarks import load_table
 
         return load_table(self, data)
+
+    # ------------------------------------------------------------------ capabilities
+
+    def lacks(self, what: str, how: str) -> NoReturn:
+        """Raise the one-line error for a capability this space does not offer."""
+        raise MissingCapability(f"search space {self.name!r} has no {what}: {how}")
+
+    def has(self, *methods: str) -> bool:
+        """True when the space implements every named optional method (rather than lacking it)."""
+        return all(getattr(type(self), m) is not getattr(SearchSpace, m) for m in methods)
 
     # ------------------------------------------------------------------ misc
 
@@ -275,53 +311,49 @@ class SearchSpace(ABC):
         return (get_space, (self.name,))
 
 
-_REGISTRY: dict[str, SearchSpace] = {}
-
-
-def register(space: SearchSpace) -> SearchSpace:
-    """Add a space to the registry under `space.name` (the last registration wins)."""
+def _as_space(name: str, obj: Any) -> SearchSpace:
+    """A registered object as a space instance (a SearchSpace subclass is instantiated)."""
+    space = obj() if isinstance(obj, type) else obj
+    if not isinstance(space, SearchSpace):
+        raise NarankError(f"{name!r} is registered as a search space but is a {type(obj).__name__}, "
+                          "not a narank.spaces.SearchSpace")
     if not space.name:
         raise NarankError(f"{type(space).__name__} has no name")
-    _REGISTRY[space.name] = space
     return space
 
 
-_BUILTIN_LOADED = False
+#: the search spaces: narank's own modules, then entry points of group "narank.spaces"
+SPACES: Registry[SearchSpace] = Registry(
+    "search space", "narank.spaces", tuple(f"narank.spaces.{m}" for m in BUILTIN_MODULES), _as_space
+)
 
 
-def _load_builtin() -> None:
-    """Import the built-in space modules (they register themselves) once per process."""
-    global _BUILTIN_LOADED
-    if _BUILTIN_LOADED:
-        return
-    from narank.spaces import BUILTIN
-
-    for module in BUILTIN:
-        import_module(f"narank.spaces.{module}")
-    _BUILTIN_LOADED = True
+def register(space: Any) -> Any:
+    """Register a space (an instance, or a SearchSpace subclass to instantiate) under its `name`;
+    usable as a class decorator. The last registration of a name wins."""
+    SPACES.register(getattr(space, "name", None) or None, space)
+    return space
 
 
 def space_names() -> list[str]:
     """Names of the registered spaces."""
-    _load_builtin()
-    return list(_REGISTRY)
+    return SPACES.names()
 
 
 def get_space(space: str | SearchSpace) -> SearchSpace:
     """The registered space of that name (a space object is returned as is), or a clear error."""
     if isinstance(space, SearchSpace):
         return space
-    _load_builtin()
-    if space not in _REGISTRY:
-        raise InvalidCellError(f"unknown search space {space!r}: use one of {', '.join(_REGISTRY)}")
-    return _REGISTRY[space]
+    try:
+        return SPACES.get(space)
+    except UnknownNameError as exc:
+        raise InvalidCellError(str(exc)) from None
 
 
 def space_of(cell: Any) -> SearchSpace:
     """The space a cell object belongs to."""
-    _load_builtin()
-    for space in _REGISTRY.values():
-        if space.owns(cell):
-            return space
+    for entry in SPACES:
+        if entry.obj.owns(cell):
+            return entry.obj
     raise InvalidCellError(f"not a narank cell: {cell!r} (expected a cell of one of "
-                           f"{', '.join(_REGISTRY)}; parse user input with get_space(name).parse)")
+                           f"{', '.join(space_names())}; parse user input with get_space(name).parse)")

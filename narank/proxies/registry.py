@@ -1,0 +1,63 @@
+"""The proxy registry: a zero-cost proxy is a function `(cell, **params) -> float` registered with
+`@proxy(name, defaults=...)`; `narank proxies`, the result store and the ranker's node features find
+it by name. Another package adds one through the entry-point group "narank.proxies".
+
+    from narank.proxies.registry import proxy
+
+    @proxy("depth", help="longest input-output path")
+    def depth(cell):
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from narank.registry import Registry
+
+
+def num_classes(dataset: str) -> int:
+    """Classes of a dataset narank knows (10 for any other, e.g. a user's own)."""
+    return {"cifar100": 100, "imagenet16_120": 120}.get(dataset, 10)
+
+
+def no_params(dataset: str, seed: int) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """One proxy: how to score a cell, its default settings, and (optionally) a vectorized path
+    for many cells that is cheap enough to skip the result store."""
+
+    name: str
+    score: Callable[..., float]
+    defaults: Callable[[str, int], dict[str, Any]] = no_params
+    batch: Callable[[Sequence[Any]], np.ndarray] | None = None
+    help: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+PROXIES: Registry[Proxy] = Registry("proxy", "narank.proxies", ("narank.proxies.builtin",))
+
+
+def proxy(name: str, defaults: Callable[[str, int], dict[str, Any]] = no_params,
+          batch: Callable[[Sequence[Any]], np.ndarray] | None = None, help: str = "") -> Callable:
+    """Decorator: register `fn(cell, **params) -> float` as the proxy `name`."""
+    def add(fn: Callable[..., float]) -> Callable[..., float]:
+        PROXIES.register(name, Proxy(name, fn, defaults, batch, help or (fn.__doc__ or "").strip()))
+        return fn
+
+    return add
+
+
+def proxy_names() -> list[str]:
+    return PROXIES.names()
+
+
+def get_proxy(name: str) -> Proxy:
+    return PROXIES.get(name)
