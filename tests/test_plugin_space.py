@@ -54,8 +54,9 @@ def test_cli_proxies_on_the_plugin_space(tmp_path):
 
     space = get_space("tiny")
     for proxy in ("sed", "synflow", "tiny-depth"):
-        done = narank("proxies", "--space", "tiny", "--dataset", "digits", "--proxy", proxy, "--data", str(CSV),
-                      "--limit", "12", "--out", str(tmp_path / f"{proxy}.csv"), "--json", cwd=tmp_path)
+        done = narank("proxies", "--space", "tiny", "--dataset", "digits", "--proxy", proxy,
+                      "--data", str(CSV), "--limit", "12", "--out", str(tmp_path / f"{proxy}.csv"),
+                      "--json", cwd=tmp_path)
         assert done.returncode == 0, done.stderr.decode()
         summary = json.loads(done.stdout.decode().strip().splitlines()[-1])
         assert summary["space"] == "tiny" and summary["n"] == 12 and summary["kendall_tau"] is not None
@@ -63,7 +64,8 @@ def test_cli_proxies_on_the_plugin_space(tmp_path):
         cells = [space.parse(line.rsplit(",", 1)[0]) for line in lines]
         scores = np.array([float(line.rsplit(",", 1)[1]) for line in lines])
         if proxy != "synflow":  # the same numbers in this process (synflow: checked finite)
-            assert np.allclose(scores, compute_scores(proxy, cells, "digits", use_cache=False, progress=False))
+            again = compute_scores(proxy, cells, "digits", use_cache=False, progress=False)
+            assert np.allclose(scores, again)
         assert np.isfinite(scores).all()
 
 

@@ -8,7 +8,6 @@ import csv
 from pathlib import Path
 
 import numpy as np
-
 from tiny_space import TinySpace, depth
 
 space = TinySpace()
