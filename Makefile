@@ -24,6 +24,7 @@ demo: setup
 # -rs lists every skipped test with its reason, so a green run cannot hide skips.
 test: setup
 	$(BIN)/ruff check narank tests benchmarks train_predictor.py
+	$(BIN)/lint-imports
 	$(BIN)/pytest -rs
 
 .PHONY: setup demo test
