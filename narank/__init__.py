@@ -6,8 +6,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY = {"load_pretrained": "narank.pretrained", "Ranker": "narank.predictor",
-         "load_table": "narank.benchmarks"}
+_LAZY = {"load_pretrained": "narank.pretrained", "list_pretrained": "narank.pretrained",
+         "Ranker": "narank.predictor", "load_table": "narank.benchmarks", "get_space": "narank.spaces",
+         "space_names": "narank.spaces", "read_user_csv": "narank.benchmarks.user_table"}
 
 
 def __getattr__(name: str) -> Any:
@@ -19,4 +20,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'narank' has no attribute {name!r}")
 
 
-__all__ = ["Ranker", "__version__", "load_pretrained", "load_table"]
+__all__ = ["Ranker", "__version__", "get_space", "list_pretrained", "load_pretrained", "load_table",
+           "read_user_csv", "space_names"]

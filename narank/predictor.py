@@ -32,6 +32,7 @@ from narank.metrics import ranking_metrics
 from narank.model.ranker import NARanker, RankerConfig
 from narank.model.tiers import assign_tiers, cut_tiers, tier_edges
 from narank.spaces import SearchSpace, get_space, space_of
+from narank.threads import torch_work
 from narank.train import TrainConfig, default_train_config, fit_model
 from narank.training_data import (
     DEFAULT_DIM,
@@ -244,6 +245,7 @@ class Ranker(BaseEstimator):
 
     # ---------------------------------------------------------------- training
 
+    @torch_work
     def fit(self, cells: Iterable, y: Sequence[float], *, checkpoint: str | os.PathLike | None = None,
             checkpoint_every: int = 0, resume: bool = False,
             manifest_extra: dict[str, Any] | None = None) -> Ranker:
@@ -392,14 +394,17 @@ class Ranker(BaseEstimator):
             return np.zeros(0, dtype=np.float32), np.zeros((0, self.model_.config.tiers), dtype=np.float32)
         return np.concatenate(scores)[slot], np.concatenate(logits)[slot]
 
+    @torch_work
     def predict(self, cells: Any) -> np.ndarray:
         """A score per cell; higher = better predicted accuracy."""
         return self._forward(cells)[0]
 
+    @torch_work
     def predict_tier(self, cells: Any) -> np.ndarray:
         """Predicted tier per cell, 1 = best (as in the NAR paper) ... K = worst."""
         return self._forward(cells)[1].argmax(axis=1) + 1
 
+    @torch_work
     def rank(self, cells: Any) -> tuple[np.ndarray, np.ndarray]:
         """(scores, tiers 1..K) in one pass."""
         scores, logits = self._forward(cells)

@@ -19,6 +19,11 @@ def available() -> dict[str, dict]:
     return json.loads(MANIFEST.read_text())
 
 
+def list_pretrained() -> list[str]:
+    """Names of the shipped rankers, for `load_pretrained`."""
+    return sorted(available())
+
+
 def pretrained_path(name: str) -> Path:
     """Path of a shipped checkpoint, or an error listing the names that exist."""
     names = available()

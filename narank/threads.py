@@ -13,12 +13,17 @@ process may use.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from narank.errors import NarankError
 
 DEFAULT_THREADS = 1
 ENV_VAR = "NARANK_THREADS"
+_chosen: int | None = None  # what set_threads chose (the CLI's --threads), kept by `torch_work`
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def available_cores() -> int:
@@ -56,15 +61,34 @@ def set_threads(requested: int | None = None) -> int:
     Imports torch only when called. Inter-op threads can be set only once per process, before
     any parallel work; later calls leave them as they are.
     """
+    global _chosen
     n = resolve_threads(requested)
     import torch
 
+    _chosen = n
     torch.set_num_threads(n)
     try:
         torch.set_num_interop_threads(n)
     except RuntimeError:  # already set, or parallel work already started
         pass
     return n
+
+
+def torch_work(fn: F) -> F:
+    """Run `fn` on narank's thread count, the same from Python as from the CLI: what `set_threads`
+    chose in this process, else $NARANK_THREADS, else 1; torch's setting is restored afterwards."""
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(_chosen if _chosen is not None else resolve_threads(None))
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
+
+    return run  # type: ignore[return-value]
 
 
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:

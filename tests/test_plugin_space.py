@@ -98,3 +98,34 @@ def test_user_csv_reports_bad_lines_and_refuses_duplicates(tmp_path, capsys):
     (tmp_path / "nan.csv").write_text("\n".join([rows[0], rows[1].rsplit(",", 1)[0] + ",abc", ""]))
     with pytest.raises(DataFileError, match="not a finite number"):
         read_user_csv("tiny", tmp_path / "nan.csv")
+
+
+def test_python_uses_the_cli_thread_default(monkeypatch):
+    """Ranker.fit/predict from Python run on narank's thread count (1 unless $NARANK_THREADS says
+    otherwise), not torch's all-cores default, and leave the caller's setting as it was."""
+    import torch
+
+    from narank.predictor import Ranker
+    from narank.spaces import get_space
+
+    monkeypatch.delenv("NARANK_THREADS", raising=False)
+    monkeypatch.setattr("narank.threads._chosen", None)
+    monkeypatch.setattr("narank.threads.available_cores", lambda: 2)
+    space = get_space("tiny")
+    cells = space.sample(40, 0)
+    seen = []
+    real = Ranker._forward
+
+    def probe(self, cells):
+        seen.append(torch.get_num_threads())
+        return real(self, cells)
+
+    monkeypatch.setattr(Ranker, "_forward", probe)
+    torch.set_num_threads(2)
+    ranker = Ranker("tiny", "digits", dim=8, layers=1, epochs=2, random_state=0)
+    ranker.fit(cells, [space.params_M(c) for c in cells])
+    ranker.predict(cells)
+    assert seen[-1] == 1 and torch.get_num_threads() == 2
+    monkeypatch.setenv("NARANK_THREADS", "2")
+    ranker.predict(cells)
+    assert seen[-1] == 2
