@@ -8,9 +8,13 @@ wrong predictions.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import math
 import os
+import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,26 +61,118 @@ def payload_checksum(payload: dict[str, Any]) -> str:
     return "sha256:" + h.hexdigest()
 
 
+def _exists(path: Path, flag: str) -> bool:
+    try:
+        return path.exists()
+    except OSError as exc:  # e.g. a folder on the way that this user may not enter
+        raise CheckpointError(f"{path}: cannot be reached ({exc.strerror}); "
+                              f"choose another {flag} path") from None
+
+
+def _writable_ancestor(path: Path, flag: str, target: Path) -> Path:
+    """The nearest existing folder at or above `path`, after creating (and removing) a file in it;
+    errors name `target`, the output path given.
+
+    A real write is the only test that holds for root (which passes `os.access` everywhere) and
+    for read-only mounts; missing folders below it are created when the output is written.
+    """
+    folder = path
+    while not _exists(folder, flag) and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise CheckpointError(f"{target}: {folder} is not a folder; choose another {flag} path")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".narank-probe-", dir=folder)
+    except OSError as exc:
+        raise CheckpointError(f"{target}: folder {folder} is not writable ({exc.strerror or exc}); "
+                              f"choose another {flag} path") from None
+    os.close(fd)
+    os.unlink(probe)
+    return folder
+
+
 def check_output_path(path: str | os.PathLike, what: str = "output", flag: str = "--out") -> Path:
     """Refuse, before any work starts, an output path that cannot be written as a file.
 
-    The path must not be a folder, and its nearest existing parent must be a writable folder
-    (missing folders are created when the file is written).
+    The path must not name a folder (an existing one, or a path ending in '/') or an existing
+    non-file (a device: an atomic write would replace it), and its nearest existing parent must
+    be a folder where a file can be created (missing folders are created when the file is written).
     """
+    raw = os.fspath(path)
     path = Path(path)
-    if str(path).strip() == "":
+    if str(raw).strip() == "":
         raise CheckpointError(f"{flag} is empty: give a file path for the {what}")
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder; give a file path for the {what} with {flag} "
-                              f"(e.g. {path / ('ranker.pt' if what == 'checkpoint' else 'out')})")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise CheckpointError(f"{path}: {parent} is not a folder; choose another {flag} path")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise CheckpointError(f"{path}: folder {parent} is not writable; choose another {flag} path")
+    example = "ranker.pt" if what == "checkpoint" else "out"
+    if path.is_dir() or str(raw).endswith(("/", os.sep)):
+        kind = "is a folder" if path.is_dir() else "ends with '/', so it names a folder"
+        raise CheckpointError(f"{raw} {kind}; give a file path for the {what} with {flag} "
+                              f"(e.g. {path / example})")
+    if _exists(path, flag) and not path.is_file():
+        raise CheckpointError(f"{path} exists and is not a regular file; give a file path for the {what} "
+                              f"with {flag}")
+    _writable_ancestor(path.parent, flag, path)
     return path
+
+
+def check_output_dir(path: str | os.PathLike, what: str = "output", flag: str = "--out") -> Path:
+    """Refuse, before any work starts, a folder path that cannot be used for output: an existing
+    file, a path below a file, or a place where no file can be created."""
+    if str(os.fspath(path)).strip() == "":
+        raise CheckpointError(f"{flag} is empty: give a folder path for the {what}")
+    path = Path(path)
+    if _exists(path, flag) and not path.is_dir():
+        raise CheckpointError(f"{path} is a file, not a folder; give a folder path for the {what} "
+                              f"with {flag}")
+    _writable_ancestor(path, flag, path)
+    return path
+
+
+@contextlib.contextmanager
+def output_lock(path: str | os.PathLike, flag: str = "--out") -> Iterator[Path]:
+    """Hold an exclusive lock on output `path` (via the file `<path>.lock` next to it) while a
+    command writes it, so that a second command writing the same file is refused at once instead
+    of both overwriting it in turn. Released (and the lock file removed) on exit, error or not;
+    the OS releases it when the process dies."""
+    import fcntl
+
+    path = Path(path)
+    lock = path.with_name(path.name + ".lock")
+    try:
+        made = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode(errors="replace").strip()
+                os.close(fd)
+                raise CheckpointError(
+                    f"{path} is being written by another narank process"
+                    f"{f' (pid {holder})' if holder.isdigit() else ''}, which holds {lock}; wait for it "
+                    f"to finish or choose another {flag} path") from None
+            try:  # a releasing holder removes the file: then lock the new one instead
+                current = os.stat(lock).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:
+                break
+            os.close(fd)
+    except OSError as exc:
+        raise CheckpointError(f"{lock}: cannot create the lock file ({exc.strerror or exc}); "
+                              f"choose another {flag} path") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield path
+    finally:
+        lock.unlink(missing_ok=True)  # while still locked, so no other process can hold this file
+        os.close(fd)
+        for folder in made:  # folders made only for the lock go again if nothing was written
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def save_checkpoint(path: str | os.PathLike, manifest: dict[str, Any],
@@ -148,4 +244,32 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if stored is not None and stored != payload_checksum(payload):
         raise CheckpointError(f"{path}: checkpoint is corrupt: its content does not match the checksum "
                               "stored when it was written; re-train it or restore the file")
+    bad = _first_non_finite(payload["model"])
+    if bad is not None:
+        raise CheckpointError(f"{path}: weight {bad} holds NaN or infinite values (the training diverged, or "
+                              "the file was altered): its predictions would be meaningless; re-train it, "
+                              "e.g. with a smaller --lr")
     return payload
+
+
+def _first_non_finite(value: Any, name: str = "") -> str | None:
+    """Name of the first floating tensor (or float) in a nested state with a NaN or inf, else None."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point() or value.is_complex():
+            return None if bool(torch.isfinite(value).all()) else (name or "tensor")
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (name or "value")
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_non_finite(item, f"{name}.{key}" if name else str(key))
+        if found is not None:
+            return found
+    return None

@@ -98,13 +98,19 @@ class ResultStore:
         tables = []
         for part in parts:
             try:
-                tables.append(pq.read_table(part))
+                table = pq.read_table(part)
             except FileNotFoundError:
                 raise
             except (OSError, pa.ArrowException) as exc:
                 raise StoreError(f"{part}: unreadable result part ({exc}); delete the file to "
                                  "recompute its rows") from exc
-        return pa.concat_tables(tables, promote_options="default") if tables else None
+            _check_schema(part, table.schema, tables[0].schema if tables else None)
+            tables.append(table)
+        try:
+            return pa.concat_tables(tables, promote_options="default") if tables else None
+        except pa.ArrowException as exc:  # not expected after the checks above
+            raise StoreError(f"{self.path}: result parts do not fit together ({exc}); delete the "
+                             "folder to recompute its rows") from exc
 
     def read(self) -> dict[str, np.ndarray]:
         """All rows as numpy columns ('id' plus the value columns), one row per id (the first)."""
@@ -138,10 +144,26 @@ class ResultStore:
         values = np.full(len(ids), np.nan)
         if len(data["id"]) == 0:
             return values, np.zeros(len(ids), dtype=bool)
+        if column not in data or not np.issubdtype(np.asarray(data[column]).dtype, np.number):
+            raise StoreError(f"{self._part_without(column)}: result part without a numeric {column!r} "
+                             "column (written by another program or version); delete the file to "
+                             "recompute its rows")
         pos = pd.Index(data["id"]).get_indexer(list(ids))
         found = pos >= 0
         values[found] = data[column][pos[found]]
         return values, found
+
+    def _part_without(self, column: str) -> Path:
+        """The first part whose `column` is missing or not numeric (the store folder if none is)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        for part in self.parts():
+            schema = pq.read_schema(part)
+            if column not in schema.names or not (pa.types.is_integer(schema.field(column).type)
+                                                  or pa.types.is_floating(schema.field(column).type)):
+                return part
+        return self.path
 
     def __len__(self) -> int:
         return len(self.read()["id"])
@@ -178,6 +200,28 @@ class ResultStore:
     def maybe_compact(self, limit: int = COMPACT_AT) -> int:
         """Compact when more than `limit` parts have piled up."""
         return self.compact() if len(self.parts()) > limit else 0
+
+
+def _check_schema(part: Path, schema: Any, first: Any) -> None:
+    """Refuse a part whose columns differ from a store part's: a string `id`, and the same columns
+    and types as the first part (every part of a store is written by the same code)."""
+    import pyarrow as pa
+
+    fix = "delete the file to recompute its rows"
+    if "id" not in schema.names or not (pa.types.is_string(schema.field("id").type)
+                                        or pa.types.is_large_string(schema.field("id").type)):
+        found = ", ".join(f"{f.name}: {f.type}" for f in schema) or "none"
+        raise StoreError(f"{part}: not a result part of this store (needs a string 'id' column; has "
+                         f"{found}); {fix}")
+    if first is None:
+        return
+    mine = {f.name: f.type for f in schema}
+    theirs = {f.name: f.type for f in first}
+    if mine != theirs:
+        wrong = sorted(set(mine) ^ set(theirs)) or sorted(k for k in mine if mine[k] != theirs[k])
+        raise StoreError(f"{part}: its columns differ from the store's other parts (column "
+                         f"{wrong[0]!r}: {mine.get(wrong[0], 'missing')} here, "
+                         f"{theirs.get(wrong[0], 'missing')} there); {fix}")
 
 
 def write_table(path: str | os.PathLike, **columns: Sequence[Any]) -> Path:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from narank.atomic import atomic_write_bytes
-from narank.benchmarks.table import BenchmarkTable
+from narank.benchmarks.table import BenchmarkTable, first_bad_accuracy, is_accuracy_column
 from narank.errors import DataFileError
 from narank.spaces.nb201 import DATASETS
 
@@ -69,6 +69,13 @@ def _check_numeric(df: pd.DataFrame, path: Path, columns: Iterable[str], require
                 f"{path}: line {i + 2}, column {col!r}: missing value (the file looks truncated "
                 f"or damaged); {_FIX}"
             )
+        if is_accuracy_column(col):
+            bad_acc = first_bad_accuracy(values.to_numpy(dtype=np.float64, na_value=np.nan))
+            if bad_acc is not None:
+                raise DataFileError(
+                    f"{path}: line {bad_acc + 2}, column {col!r}: {raw.iloc[bad_acc]} is not an accuracy "
+                    f"in percent (0..100); {_FIX}"
+                )
         df[col] = values.astype(np.float64) if col != "index" else values
 
 

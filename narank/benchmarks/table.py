@@ -15,6 +15,23 @@ from narank.spaces import SearchSpace, get_space
 
 # Columns that describe the cell rather than measure it.
 DESCRIPTIVE_COLUMNS = ("index", "arch_str", "hash", "adjacency", "ops", "official_vertex_order")
+ACCURACY_RANGE = (0.0, 100.0)  # accuracies are stored in percent
+
+
+def is_accuracy_column(name: object) -> bool:
+    """Whether a column holds accuracies in percent (`cifar10_valid_acc`, `..._acc_12ep`, ...)."""
+    return "acc" in str(name).lower()
+
+
+def first_bad_accuracy(values: pd.Series | np.ndarray) -> int | None:
+    """Position of the first value outside [0, 100] (missing values are allowed), else None.
+
+    Such a value (a damaged file, a table in another unit) would otherwise train and rank silently wrong.
+    """
+    array = np.asarray(values, dtype=np.float64)
+    low, high = ACCURACY_RANGE
+    bad = (array < low) | (array > high)  # NaN compares False: a missing value is fine
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
 
 
 class NotInTableError(NarankError, KeyError):
@@ -32,6 +49,8 @@ class BenchmarkTable:
         self.space = get_space(space)
         self.metrics = metrics
         self.source = None if source is None else Path(source)
+        if self.source is not None:  # read from a file: refuse accuracies that are not percentages
+            self._check_accuracies()
         self._cells: list | None = None
         self._positions: dict[str, int] | None = None
 
@@ -58,6 +77,22 @@ class BenchmarkTable:
 
     def __len__(self) -> int:
         return len(self.metrics)
+
+    def _check_accuracies(self) -> None:
+        """A DataFileError naming the file, column and first row of an accuracy outside [0, 100]."""
+        from narank.errors import DataFileError
+
+        for col in self.metrics.columns:
+            series = self.metrics[col]
+            if not is_accuracy_column(col) or not pd.api.types.is_numeric_dtype(series) \
+                    or pd.api.types.is_bool_dtype(series):
+                continue
+            pos = first_bad_accuracy(series.to_numpy(dtype=np.float64, na_value=np.nan))
+            if pos is not None:
+                raise DataFileError(
+                    f"{self.source}: column {col!r}, row {pos + 1} (id {self.metrics.index[pos]}): "
+                    f"{series.iloc[pos]} is not an accuracy in percent (0..100); re-download the file, "
+                    "or re-create it with `narank convert`")
 
     def __contains__(self, key: object) -> bool:
         try:

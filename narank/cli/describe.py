@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
+import re
+import stat
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from narank.errors import NarankError
 from narank.spaces import space_names
@@ -59,23 +63,77 @@ def _single_input(args: argparse.Namespace) -> Any:
     return args.arch if args.arch is not None else args.index
 
 
-def _read_lines(path: str) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes) of every line of a file, or of stdin for '-'.
+MAX_LINE = 1 << 20  # bytes per input line; a cell takes a few hundred
+MAX_NESTING = 64  # JSON depth; a cell needs 3 (an NB101 adjacency matrix in an object)
+MAX_SKIP = 256 << 20  # bytes read past an over-long line of a stream (not a file) before giving up
+
+
+def _read_lines(path: str) -> Iterator[tuple[int, bytes | NarankError]]:
+    """(line number, raw bytes) of every line of a file, or of stdin for '-'; a line longer than
+    MAX_LINE comes as a NarankError instead (and is skipped), so that neither a huge line nor a
+    file without line ends (/dev/zero) can exhaust memory or hide the lines after it.
 
     Bytes, not text: a line that is not UTF-8 is one bad line, not the end of the file.
     """
     if path == "-":
         buffer = getattr(sys.stdin, "buffer", None)  # a replaced sys.stdin may be text only
-        lines = buffer if buffer is not None else (line.encode("utf-8", "surrogateescape")
-                                                   for line in sys.stdin)
-        yield from enumerate(lines, start=1)
+        if buffer is None:
+            for lineno, line in enumerate(sys.stdin, start=1):
+                raw = line.encode("utf-8", "surrogateescape")
+                yield lineno, raw if len(raw) <= MAX_LINE else _too_long()
+            return
+        yield from _bounded_lines(buffer)
         return
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below; errors while opening are the user's
     except OSError as exc:
         raise NarankError(f"{path}: cannot read ({exc.strerror}); check the --file path") from exc
     with f:
-        yield from enumerate(f, start=1)
+        yield from _bounded_lines(f)
+
+
+def _too_long() -> NarankError:
+    return NarankError(f"line longer than {MAX_LINE:,} bytes (a cell takes a few hundred); skipped")
+
+
+def _bounded_lines(fh: BinaryIO) -> Iterator[tuple[int, bytes | NarankError]]:
+    """The lines of a binary stream, none held longer than MAX_LINE (see `_read_lines`)."""
+    try:
+        regular = stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        regular = False
+    lineno = 0
+    while line := fh.readline(MAX_LINE + 1):
+        lineno += 1
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield lineno, line
+            continue
+        skipped = len(line)
+        while not line.endswith(b"\n"):  # skip the rest of the long line, a chunk at a time
+            if not regular and skipped > MAX_SKIP:
+                yield lineno, NarankError(f"no line end in the first {MAX_SKIP >> 20} MB (not a text "
+                                          "file?); stopped reading")
+                return
+            line = fh.readline(MAX_LINE)
+            if not line:
+                break
+            skipped += len(line)
+        yield lineno, _too_long()
+
+
+def _nesting(raw: bytes) -> int:
+    """Deepest nesting of JSON arrays and objects in a line (brackets inside strings ignored)."""
+    depth = deepest = 0
+    for bracket in re.sub(rb'"(?:[^"\\]|\\.)*"', b"", raw).translate(None, _NOT_BRACKETS):
+        if bracket in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 
 
 def _line_item(raw: bytes) -> Any:
@@ -84,10 +142,14 @@ def _line_item(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NarankError(f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
+    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and _nesting(raw) > MAX_NESTING:
+        raise NarankError(f"JSON nested deeper than {MAX_NESTING} levels (a cell needs 3)")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise NarankError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise NarankError("JSON nested too deeply") from None
 
 
 def _summary(info: dict[str, Any]) -> str:
@@ -118,10 +180,12 @@ def run(args: argparse.Namespace) -> int:
     name = "<stdin>" if args.file == "-" else args.file
     bad = total = 0
     for lineno, raw in _read_lines(args.file):
-        if not raw.strip():
+        if isinstance(raw, bytes) and not raw.strip():
             continue
         total += 1
         try:
+            if isinstance(raw, NarankError):
+                raise raw
             info = describer.describe(describer.parse(_line_item(raw)))
         except (NarankError, ValueError, TypeError, KeyError) as exc:
             bad += 1

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from narank.cli import args as num
 from narank.errors import DataFileError
 from narank.spaces import get_space, space_names
 
@@ -23,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--space", choices=space_names(), default="nb101",
                         help="search space (default nb101)")
     parser.add_argument("--count", action="store_true", help="print only the number of cells")
-    parser.add_argument("--out", type=Path, help="write one id per line to this file (default: print them)")
+    parser.add_argument("--out", help="write one id per line to this file (default: print them)")
     parser.add_argument(
         "--cache-dir",
         type=Path,
@@ -32,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=num.int_in(1, num.MAX_WORKERS),
         default=None,
         help="worker processes for a first NB101 enumeration (default: all cores)",
     )
@@ -42,11 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def _write(path: Path, ids: list[str]) -> None:
     """Write one id per line, or raise a DataFileError naming the path."""
+    from narank.atomic import atomic_write_bytes
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text("\n".join(ids) + "\n", encoding="utf-8")
-        tmp.replace(path)  # atomic: no half-written list
+        atomic_write_bytes(path, ("\n".join(ids) + "\n").encode("utf-8"))  # no half-written list
     except OSError as exc:
         raise DataFileError(f"{path}: cannot write ({exc}); choose a writable --out path") from exc
     print(f"wrote {len(ids)} ids to {path}", file=sys.stderr)
@@ -55,16 +55,18 @@ def _write(path: Path, ids: list[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the count, write the ids to --out, or print the ids."""
     space = get_space(args.space)
-    if args.out is not None:
-        from narank.checkpoint import check_output_path
+    from narank.checkpoint import check_output_dir, check_output_path
 
+    if args.out is not None:
         check_output_path(args.out, "id list")  # before a first NB101 enumeration (minutes)
+    if args.cache_dir is not None:
+        check_output_dir(args.cache_dir, "enumeration cache", "--cache-dir")
     if args.count and args.out is None and space.enumerate() is not None:
         print(len(space.enumerate()))
         return 0
     ids = space.list_cells(args.cache_dir, args.jobs)
     if args.out is not None:
-        _write(args.out, ids)
+        _write(Path(args.out), ids)
     if args.count:
         print(len(ids))
     elif args.out is None:

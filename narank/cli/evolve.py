@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from narank.cli import args as num
 from narank.spaces import space_names
 from narank.threads import add_threads_argument
 
@@ -25,26 +26,30 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("evolve", help=HELP, description=DESCRIPTION)
     p.add_argument("--space", required=True, help=f"search space: {', '.join(space_names())}")
     p.add_argument("--dataset", help="dataset whose accuracy is the fitness (default: the space's first)")
-    p.add_argument("--population", type=int, default=50, help="programs per generation (default 50)")
-    p.add_argument("--generations", type=int, default=15, help="generations (default 15)")
+    p.add_argument("--population", type=num.int_in(1, num.MAX_POPULATION), default=50,
+                   help="programs per generation (default 50)")
+    p.add_argument("--generations", type=num.int_in(1, num.MAX_GENERATIONS), default=15,
+                   help="generations (default 15)")
     p.add_argument(
         "--islands",
-        type=int,
+        type=num.int_in(1, num.MAX_DEPTH),
         default=1,
         help="sub-populations evolving apart, exchanging their best programs every 5 generations (default 1)",
     )
     p.add_argument(
         "--pool",
-        type=int,
+        type=num.int_in(None, num.MAX_CELLS),
         default=300,
         help="cells in the evolution pool (default 300); the "
         "validation pool has half as many, distinct cells",
     )
     p.add_argument(
-        "--seed", type=int, default=0, help="seed of the pools, the GP and the networks (default 0)"
+        "--seed", type=num.seed_value, default=0,
+        help="seed of the pools, the GP and the networks (default 0)"
     )
     p.add_argument(
-        "--workers", type=int, default=1, help="worker processes (a Dask LocalCluster); 1 = in this process"
+        "--workers", type=num.int_in(None, num.MAX_WORKERS), default=1,
+        help="worker processes (a Dask LocalCluster); 1 = in this process"
     )
     p.add_argument("--scheduler", help="address of a running Dask scheduler to use, e.g. tcp://host:8786")
     p.add_argument("--out", required=True, help="program file to write (JSON; the formula also in .txt)")
@@ -53,7 +58,8 @@ def add_parser(subparsers: Any) -> None:
         default="digits",
         help="CIFAR-10/100 python batch file or folder (data_batch_1 ...); default: digits",
     )
-    p.add_argument("--batch", type=int, default=8, help="images per pass (default 8)")
+    p.add_argument("--batch", type=num.int_in(None, num.MAX_BATCH), default=8,
+                   help="images per pass (default 8)")
     p.add_argument("--run-dir", help="checkpoint and statistics folder (default: OUT without .json + '.run')")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -64,6 +70,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Evolve, choose on the validation pool, save the program, print its formula and taus."""
     from narank.benchmarks import load_table
+    from narank.checkpoint import check_output_dir, check_output_path
     from narank.engine import check_scheduler, check_workers
     from narank.errors import NarankError
     from narank.eznas.evolve import EvolveConfig, evolve
@@ -87,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".json":
         raise NarankError(f"--out must name a .json file, got {args.out!r}")
+    check_output_path(args.out, "program")
+    check_output_path(out.with_suffix(".txt"), "program's formula")
+    check_output_dir(Path(args.run_dir) if args.run_dir else out.with_suffix(".run"), "run folder",
+                     "--run-dir" if args.run_dir else "--out")
     images = args.images if args.images in ("digits", GAUSSIAN) else str(Path(args.images).resolve())
     if images != GAUSSIAN:
         load_images(images, args.batch, 8, args.seed)  # a clear error now if the images cannot be read

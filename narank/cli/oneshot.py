@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from narank.cli import args as num
 from narank.errors import NarankError
 from narank.threads import add_threads_argument
 
@@ -35,20 +36,29 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--topo", action="store_true", help="TopoNAS-simplified supernet (default: plain)")
     p.add_argument("--no-kernel-norm", action="store_true",
                    help="with --topo: mix the raw kernels (ablation; default: normalise each candidate)")
-    p.add_argument("--steps", type=int, default=100, help="search steps (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="seed of data split, init and sampling (default 0)")
-    p.add_argument("--channels", type=int, default=16, help="width C (default 16, NB201's)")
-    p.add_argument("--cells", type=int, default=5, help="cells per stage N (default 5, NB201's)")
-    p.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
-    p.add_argument("--size", type=int, default=32, help="image side in pixels (default 32)")
+    p.add_argument("--steps", type=num.int_in(1, num.MAX_STEPS), default=100,
+                   help="search steps (default 100)")
+    p.add_argument("--seed", type=num.seed_value, default=0,
+                   help="seed of data split, init and sampling (default 0)")
+    p.add_argument("--channels", type=num.int_in(1, num.MAX_WIDTH), default=16,
+                   help="width C (default 16, NB201's)")
+    p.add_argument("--cells", type=num.int_in(1, num.MAX_DEPTH), default=5,
+                   help="cells per stage N (default 5, NB201's)")
+    p.add_argument("--batch", type=num.int_in(1, num.MAX_BATCH), default=64, help="batch size (default 64)")
+    p.add_argument("--size", type=num.int_in(1, num.MAX_WIDTH), default=32,
+                   help="image side in pixels (default 32)")
     p.add_argument("--images", default="digits",
                    help="'digits' (default) or a CIFAR-10 python batch file / folder with data_batch_1..5")
-    p.add_argument("--n-images", type=int, help="use this many images (default: all)")
-    p.add_argument("--arch-lr", type=float, default=3e-4, help="alpha learning rate (default 3e-4)")
-    p.add_argument("--lr", type=float, default=0.025, help="weight learning rate (default 0.025)")
+    p.add_argument("--n-images", type=num.int_in(1, num.MAX_CELLS),
+                   help="use this many images (default: all)")
+    p.add_argument("--arch-lr", type=num.positive_float, default=3e-4,
+                   help="alpha learning rate (default 3e-4)")
+    p.add_argument("--lr", type=num.positive_float, default=0.025,
+                   help="weight learning rate (default 0.025)")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default cpu)")
     p.add_argument("--checkpoint", help="checkpoint file: resumed from if present, written atomically")
-    p.add_argument("--checkpoint-every", type=int, default=25, help="steps between checkpoints (default 25)")
+    p.add_argument("--checkpoint-every", type=num.int_in(None, num.MAX_STEPS), default=25,
+                   help="steps between checkpoints (default 25)")
     p.add_argument("--data", help="NB201 table file or data folder (default $NARANK_DATA, ./data)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -77,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
         raise NarankError("--checkpoint-every must be at least 1")
     if args.images != "digits" and not Path(args.images).exists():
         raise NarankError(f"--images {args.images}: no such file or folder (give CIFAR-10 python batches)")
+    if args.checkpoint is not None:
+        from narank.checkpoint import check_output_path
+
+        check_output_path(args.checkpoint, "checkpoint", "--checkpoint")
     from narank.threads import set_threads
 
     set_threads(args.threads)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
+from collections.abc import Iterable
 from typing import Any
 
+from narank.cli import args as num
 from narank.spaces import space_names
 from narank.threads import add_threads_argument
 
@@ -24,9 +27,10 @@ def add_parser(subparsers: Any) -> None:
                    "eznas-published-full (at the paper's network size, ~20x slower), or eznas:PROGRAM.json "
                    "(a program written by `narank evolve`)")
     p.add_argument("--dataset", help="dataset of the space (default: its first, cifar10)")
-    p.add_argument("--limit", type=int, help="score a seeded random sample of N cells")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sample and the proxy inits")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--limit", type=num.int_in(1, num.MAX_CELLS),
+                   help="score a seeded random sample of N cells")
+    p.add_argument("--seed", type=num.seed_value, default=0, help="seed of the sample and the proxy inits")
+    p.add_argument("--workers", type=num.int_in(None, num.MAX_WORKERS), default=1,
                    help="worker processes on this machine (a Dask LocalCluster); 1 = in this process")
     p.add_argument("--scheduler", help="address of a running Dask scheduler to use, e.g. tcp://host:8786")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not write the cache")
@@ -39,24 +43,39 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Score the cells, write the CSV, print ρ/τ and seconds per cell."""
+    from narank.checkpoint import check_output_path
     from narank.proxies.sweep import proxy_sweep
     from narank.spaces import get_space
     from narank.threads import set_threads
 
-    set_threads(args.threads)
-
     space = get_space(args.space)
+    if args.out is not None:
+        check_output_path(args.out, "score table")  # before the sweep (minutes to hours)
+    set_threads(args.threads)
     result = proxy_sweep(space, args.proxy, args.dataset, args.limit, args.seed, args.workers,
                          use_cache=not args.no_cache, progress=not args.json, data=args.data,
                          scheduler=args.scheduler)
-    if args.out:
-        with open(args.out, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow([space.id_name, "score"])
-            writer.writerows(zip(result.ids, (float(s) for s in result.scores)))
+    if args.out is not None:
+        _write_scores(args.out, space.id_name, result.ids, result.scores)
     if args.json:
         print(json.dumps(result.summary))
     else:
         for key, value in result.summary.items():
             print(f"{key}: {value}")
     return 0
+
+
+def _write_scores(path: str, id_name: str, ids: Iterable[str], scores: Iterable[float]) -> None:
+    """Write the id,score CSV atomically: a killed or failed write leaves no half file."""
+    from narank.atomic import atomic_write_bytes
+    from narank.errors import DataFileError
+
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow([id_name, "score"])
+    writer.writerows(zip(ids, (float(s) for s in scores)))
+    try:
+        atomic_write_bytes(path, text.getvalue().encode())
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot write ({exc.strerror or exc}); "
+                            "choose another --out path") from exc

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
+from narank.cli import args as num
 from narank.errors import NarankError
 from narank.spaces import space_names
 from narank.threads import add_threads_argument
@@ -28,9 +28,10 @@ def add_parser(subparsers: Any) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--pretrained", help="shipped ranker name, e.g. nb101")
     src.add_argument("--checkpoint", help="path of a ranker checkpoint saved by narank train")
-    p.add_argument("--top", type=int, default=10, help="number of best cells to print (default 10)")
-    p.add_argument("--out", type=Path, help="write id, score, tier of every cell to this Parquet file")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--top", type=num.int_in(None, num.MAX_CELLS), default=10,
+                   help="number of best cells to print (default 10)")
+    p.add_argument("--out", help="write id, score, tier of every cell to this Parquet file")
+    p.add_argument("--workers", type=num.int_in(None, num.MAX_WORKERS), default=1,
                    help="worker processes on this machine (a Dask LocalCluster); 1 = in this process")
     p.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--json", action="store_true", help="print the top cells as JSON")

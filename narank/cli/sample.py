@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from narank.cli import args as num
 from narank.errors import NarankError
 from narank.threads import add_threads_argument
 
@@ -25,10 +26,11 @@ def add_parser(subparsers: Any) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--pretrained", help="shipped ranker name, e.g. nb201-imagenet16_120")
     src.add_argument("--checkpoint", help="path of a ranker checkpoint saved by narank train")
-    p.add_argument("--top", type=int, default=10, help="number of cells to print (default 10)")
-    p.add_argument("--candidates", type=int, default=2000,
+    p.add_argument("--top", type=num.int_in(None, num.MAX_CELLS), default=10,
+                   help="number of cells to print (default 10)")
+    p.add_argument("--candidates", type=num.int_in(None, num.MAX_CELLS), default=2000,
                    help="cells sampled before ranking (default 2000)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--seed", type=num.seed_value, default=0, help="sampling seed (default 0)")
     p.add_argument("--data", help="benchmark table file or data folder, for true accuracies "
                    "(default $NARANK_DATA, ./data; optional)")
     p.add_argument("--json", action="store_true", help="print a JSON list ('score' is the rank score, "

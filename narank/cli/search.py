@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from narank.cli import args as num
 from narank.errors import NarankError
 from narank.spaces import space_names
 from narank.threads import add_threads_argument
@@ -25,9 +26,11 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("search", help=HELP, description=DESCRIPTION)
     p.add_argument("--space", default="nb201", choices=space_names(), help="search space (default nb201)")
     p.add_argument("--dataset", help="dataset of the space (default: its first, cifar10)")
-    p.add_argument("--budget", type=int, default=100, help="ground-truth lookups per run (default 100)")
-    p.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
-    p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--budget", type=num.int_in(None, num.MAX_BUDGET), default=100,
+                   help="ground-truth lookups per run (default 100)")
+    p.add_argument("--seeds", type=num.int_in(None, num.MAX_SEEDS), default=10,
+                   help="number of seeds (default 10)")
+    p.add_argument("--first-seed", type=num.seed_value, default=0, help="first seed (default 0)")
     p.add_argument("--methods", default="narank,rea,random,uniform",
                    help="comma list of narank (joint tier sampler narrowed by the SED prior), "
                         "narank-joint (no prior), narank-nar (NAR's original sampler), uniform "
@@ -58,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
         raise NarankError(f"--seeds must be at least 1, got {args.seeds}")
     if args.first_seed < 0:
         raise NarankError(f"--first-seed must be >= 0, got {args.first_seed}")
+    if args.first_seed + args.seeds - 1 > num.SEED_MAX:
+        raise NarankError(f"--first-seed {args.first_seed} with --seeds {args.seeds} runs past the largest "
+                          f"seed {num.SEED_MAX}; lower --first-seed")
     plot = None if args.no_plot else args.plot
     if plot is not None:
         check_output_path(plot, "plot", "--plot")

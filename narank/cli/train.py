@@ -9,11 +9,13 @@ in about a second.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 from narank import training_data as defaults
+from narank.cli import args as num
 from narank.threads import add_threads_argument
 
 DESCRIPTION = (
@@ -45,34 +47,45 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
                    help="search space (default nb101; with --resume: the checkpoint's)")
     p.add_argument("--dataset", help="dataset (default: the space's first): " + "; ".join(
         f"{s}: {', '.join(get_space(s).datasets)}" for s in names))
-    p.add_argument("--train-size", type=int, help="labelled training cells (default: " + ", ".join(
-        f"{s} {get_space(s).default_train_size}" for s in names) + ")")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split and of training (default 0)")
-    p.add_argument("--epochs", type=int, help=f"training epochs (default: {auto['epochs']})")
-    p.add_argument("--lr", type=float, help=f"learning rate (default {defaults.DEFAULT_LR:g})")
-    p.add_argument("--weight-decay", type=float,
+    p.add_argument("--train-size", type=num.int_in(None, num.MAX_CELLS),
+                   help="labelled training cells (default: " + ", ".join(
+                       f"{s} {get_space(s).default_train_size}" for s in names) + ")")
+    p.add_argument("--seed", type=num.seed_value, default=0,
+                   help="seed of the split and of training (default 0)")
+    p.add_argument("--epochs", type=num.int_in(1, num.MAX_EPOCHS),
+                   help=f"training epochs (default: {auto['epochs']})")
+    p.add_argument("--lr", type=num.positive_float, help=f"learning rate (default {defaults.DEFAULT_LR:g})")
+    p.add_argument("--weight-decay", type=num.nonnegative_float,
                    help=f"AdamW weight decay (default {defaults.DEFAULT_WEIGHT_DECAY:g})")
-    p.add_argument("--batch-size", type=int, help=f"batch size (default: {auto['batch_size']})")
-    p.add_argument("--lam", type=float, help=f"weight of the ranking loss (default: {auto['lam']})")
-    p.add_argument("--tiers", type=int, help=f"quality tiers (default {defaults.DEFAULT_TIERS})")
+    p.add_argument("--batch-size", type=num.int_in(1, num.MAX_BATCH),
+                   help=f"batch size (default: {auto['batch_size']})")
+    p.add_argument("--lam", type=num.nonnegative_float,
+                   help=f"weight of the ranking loss (default: {auto['lam']})")
+    p.add_argument("--tiers", type=num.int_in(1, num.MAX_DEPTH),
+                   help=f"quality tiers (default {defaults.DEFAULT_TIERS})")
     p.add_argument("--encoder", choices=defaults.ENCODERS,
                    help=f"graph encoder (default {defaults.DEFAULT_ENCODER})")
-    p.add_argument("--dim", type=int, help=f"hidden width (default {defaults.DEFAULT_DIM})")
-    p.add_argument("--layers", type=int, help=f"encoder layers (default {defaults.DEFAULT_LAYERS})")
-    p.add_argument("--heads", type=int, help=f"attention heads (default {defaults.DEFAULT_HEADS})")
-    p.add_argument("--dropout", type=float, help=f"dropout (default {defaults.DEFAULT_DROPOUT:g})")
+    p.add_argument("--dim", type=num.int_in(1, num.MAX_WIDTH),
+                   help=f"hidden width (default {defaults.DEFAULT_DIM})")
+    p.add_argument("--layers", type=num.int_in(1, num.MAX_DEPTH),
+                   help=f"encoder layers (default {defaults.DEFAULT_LAYERS})")
+    p.add_argument("--heads", type=num.int_in(1, num.MAX_DEPTH),
+                   help=f"attention heads (default {defaults.DEFAULT_HEADS})")
+    p.add_argument("--dropout", type=num.fraction, help=f"dropout (default {defaults.DEFAULT_DROPOUT:g})")
     p.add_argument("--node-features", help="comma-separated extra node features (flops, params, sed, ntk); "
                    f"'' for none (default {','.join(defaults.DEFAULT_NODE_FEATURES)})")
     p.add_argument("--graph-features", help="comma-separated per-cell features added to the pooled "
                    "embedding (graf, params, flops, sed; default none)")
-    p.add_argument("--pretrain", type=int, metavar="N", help="first pretrain the encoder on N unlabelled "
-                   "cells of the space (predicting GRAF, params, FLOPs, SED; default 0 = none)")
+    p.add_argument("--pretrain", type=num.int_in(0, num.MAX_CELLS), metavar="N",
+                   help="first pretrain the encoder on N unlabelled cells of the space (predicting GRAF, "
+                        "params, FLOPs, SED; default 0 = none)")
     p.add_argument("--target", default="valid", choices=("valid", "test"),
                    help="accuracy to train on where the benchmark has both (evaluation is on test "
                         "accuracy where there is one; default valid)")
     p.add_argument("--out", help=f"checkpoint path (default {defaults.DEFAULT_OUT}; with --resume: "
                    "the resumed file)")
-    p.add_argument("--checkpoint-every", type=int, default=CHECKPOINT_EVERY, metavar="N",
+    p.add_argument("--checkpoint-every", type=num.int_in(0, num.MAX_EPOCHS), default=CHECKPOINT_EVERY,
+                   metavar="N",
                    help=f"write the resumable checkpoint every N epochs, atomically (default "
                         f"{CHECKPOINT_EVERY}; 0 = only at the end)")
     p.add_argument("--resume", help="continue an interrupted or finished run from this checkpoint up to "
@@ -93,9 +106,29 @@ def ranker_params(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
+def _target_path(args: argparse.Namespace) -> str | None:
+    """The checkpoint file this run will write, placeholders filled as `narank.train` fills them;
+    None when it cannot be known before the checkpoint to resume is read (a templated --out with
+    --resume) or the placeholders are wrong (`train_ranker` then says which)."""
+    from narank.spaces import get_space
+
+    out = args.out if args.out is not None else (args.resume if args.resume else defaults.DEFAULT_OUT)
+    if "{" not in out:
+        return out
+    if args.resume is not None:
+        return None
+    space = get_space(args.space or "nb101")
+    n_train = args.train_size if args.train_size is not None else space.default_train_size
+    try:
+        return out.format(space=space.name, dataset=space.dataset(args.dataset), n_train=n_train,
+                          seed=args.seed)
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     from narank.benchmarks import require_table_file
-    from narank.checkpoint import check_output_path
+    from narank.checkpoint import check_output_path, output_lock
     from narank.errors import NarankError
     from narank.training_data import check_train_size
 
@@ -104,8 +137,9 @@ def run(args: argparse.Namespace) -> int:
     if args.checkpoint_every < 0:
         raise NarankError(f"--checkpoint-every must be >= 0 (0 = only at the end), "
                           f"got {args.checkpoint_every}")
-    if args.out is not None and "{" not in args.out:
-        check_output_path(args.out, "checkpoint")
+    target = _target_path(args)
+    if target is not None:
+        check_output_path(target, "checkpoint")
     if args.resume is not None and not Path(args.resume).is_file():
         raise NarankError(f"{args.resume}: checkpoint not found; --resume takes a file written by "
                           "`narank train` (it is written every --checkpoint-every epochs)")
@@ -117,10 +151,12 @@ def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     out = args.out if args.out is not None else (None if args.resume else defaults.DEFAULT_OUT)
     space = args.space if args.space is not None or args.resume is not None else "nb101"
-    _, summary = train_ranker(space, args.dataset, train_size=args.train_size, seed=args.seed,
-                              target=args.target, data=args.data, out=out, resume=args.resume,
-                              checkpoint_every=args.checkpoint_every, verbose=not args.quiet,
-                              **ranker_params(args))
+    # a second run writing the same checkpoint is refused while this one holds the lock
+    with output_lock(target) if target is not None else contextlib.nullcontext():
+        _, summary = train_ranker(space, args.dataset, train_size=args.train_size, seed=args.seed,
+                                  target=args.target, data=args.data, out=out, resume=args.resume,
+                                  checkpoint_every=args.checkpoint_every, verbose=not args.quiet,
+                                  **ranker_params(args))
     if args.json:
         print(json.dumps(summary))
     else:
