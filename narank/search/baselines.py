@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import replace
 
 import numpy as np
 
+from narank.errors import NarankError
 from narank.search.loop import SearchConfig, SearchRun, ranker_search
 from narank.search.oracle import Oracle, OracleTable
 from narank.search.protocol import fresh_mutation, initial_cells, initial_order
@@ -15,10 +17,12 @@ from narank.search.protocol import fresh_mutation, initial_cells, initial_order
 def random_search(otable: OracleTable, budget: int, seed: int) -> SearchRun:
     """Look up the seed's shared random order of the pool (one cell per function)."""
     oracle = Oracle(otable, budget)
-    for cell in initial_order(otable, seed):
-        if oracle.remaining <= 0:
+    order = initial_order(otable, seed)
+    while oracle.remaining > 0:
+        batch = list(itertools.islice(order, oracle.remaining))  # known in advance: one batch
+        if not batch:
             break
-        oracle.query(cell)
+        oracle.query_many(batch)
     return SearchRun("random", seed, budget, oracle.history)
 
 
@@ -33,17 +37,21 @@ def rea(otable: OracleTable, budget: int, seed: int, population: int = 10,
     oracle = Oracle(otable, budget)
     pop: deque = deque()
 
-    def ask(cell) -> None:
-        pop.append((cell, oracle.query(cell)))
-        if len(pop) > population:
-            pop.popleft()
+    def ask(cells: list) -> None:
+        for cell, acc in zip(cells, oracle.query_many(cells)):
+            if acc is None:  # failed: not in the population
+                continue
+            pop.append((cell, acc))
+            if len(pop) > population:
+                pop.popleft()
 
-    for cell in initial_cells(otable, seed, min(population, budget)):
-        ask(cell)
+    ask(initial_cells(otable, seed, min(population, budget)))
     while oracle.remaining > 0:
+        if not pop:
+            raise NarankError("every evaluation of REA's initial population failed; check the evaluator")
         idx = rng.choice(len(pop), size=min(sample_size, len(pop)), replace=False)
         parent = max((pop[i] for i in idx.tolist()), key=lambda p: p[1])[0]
-        ask(fresh_mutation(oracle, parent, None, rng, max_tries))
+        ask([fresh_mutation(oracle, parent, None, rng, max_tries)])
     return SearchRun("rea", seed, budget, oracle.history,
                      info={"population": population, "sample_size": sample_size})
 

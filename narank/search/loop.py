@@ -247,12 +247,13 @@ def round_loop(otable: OracleTable, budget: int, seed: int, init: int, k: int, m
     state = Round([], [], oracle, search_pool(otable), np.random.default_rng(seed))
     labelled, accs, rng = state.labelled, state.accs, state.rng
 
-    def ask(cell: Any) -> None:
-        accs.append(oracle.query(cell))
-        labelled.append(cell)
+    def ask(cells: list) -> None:
+        for cell, acc in zip(cells, oracle.query_many(cells)):
+            if acc is not None:  # a failed evaluation teaches nothing
+                accs.append(acc)
+                labelled.append(cell)
 
-    for cell in initial_cells(otable, seed, min(init, budget)):
-        ask(cell)
+    ask(initial_cells(otable, seed, min(init, budget)))
     rounds: list[dict[str, Any]] = []
     while oracle.remaining > 0:
         sampled, info = propose(state)
@@ -263,8 +264,7 @@ def round_loop(otable: OracleTable, budget: int, seed: int, init: int, k: int, m
             cands = [fresh_random(oracle, state.pool, rng)]
         order, seen = select(state, cands, info)
         order = np.asarray(order)[:min(k, oracle.remaining)].tolist()
-        for i in order:
-            ask(cands[i])
+        ask([cands[i] for i in order])
         rounds.append({**info, **seen, "candidates": len(cands),
                        "from_sampler": sum(i < len(sampled) for i in order),
                        "queries": oracle.used, "seconds": round(time.perf_counter() - start, 3)})

@@ -21,6 +21,11 @@ class DuplicateLookup(NarankError):
     forbids it: see `narank.search.protocol`)."""
 
 
+class EvaluationFailed(NarankError):
+    """An evaluation that gave no accuracy (an exception, a timeout, NaN): the search records it,
+    never looks the cell (or its function) up again, and goes on."""
+
+
 @dataclass
 class Query:
     """One ground-truth lookup: the cell, its search metric (validation) and test accuracy."""
@@ -93,12 +98,13 @@ class Oracle:
         self.table = table
         self.budget = int(budget)
         self.history: list[Query] = []
+        self.failures: list[tuple[Any, str]] = []
         self._keys: set = set()
 
     @property
     def used(self) -> int:
-        """Lookups made so far."""
-        return len(self.history)
+        """Lookups made so far (failed evaluations count: they were spent)."""
+        return len(self.history) + len(self.failures)
 
     @property
     def remaining(self) -> int:
@@ -122,14 +128,45 @@ class Oracle:
         """Whether a lookup of this cell would find ground truth (free)."""
         return self.table.has(cell)
 
-    def query(self, cell: Any) -> float:
-        """Validation accuracy of `cell`; counts one lookup (cells without ground truth raise first)."""
-        if self.remaining <= 0:
+    def _check(self, cells: list) -> None:
+        if len(cells) > self.remaining:
             raise BudgetExhausted(f"query budget of {self.budget} lookups is spent")
-        if self.seen(cell):
-            raise DuplicateLookup(f"{self.table.space.label(cell)} computes the same function as a "
-                                  "cell already looked up; the search protocol skips duplicates")
-        cid, valid, test = self.table.lookup(cell)
-        self.history.append(Query(cell, cid, valid, test))
+        keys = set()
+        for cell in cells:
+            key = self.table.space.iso_key(cell)
+            if key in self._keys or key in keys:
+                raise DuplicateLookup(f"{self.table.space.label(cell)} computes the same function as a "
+                                      "cell already looked up; the search protocol skips duplicates")
+            keys.add(key)
+
+    def _record(self, cell: Any, result: tuple[str, float, float | None] | EvaluationFailed) -> float | None:
         self._keys.add(self.table.space.iso_key(cell))
+        if isinstance(result, EvaluationFailed):
+            self.failures.append((cell, str(result)))
+            return None
+        cid, valid, test = result
+        self.history.append(Query(cell, cid, valid, test))
         return valid
+
+    def query(self, cell: Any) -> float:
+        """Validation accuracy of `cell`; counts one lookup (cells without ground truth raise first;
+        a failed evaluation is recorded, counted and raised as EvaluationFailed)."""
+        self._check([cell])
+        try:
+            result = self.table.lookup(cell)
+        except EvaluationFailed as exc:
+            self._record(cell, exc)
+            raise
+        return self._record(cell, result)  # type: ignore[return-value]
+
+    def query_many(self, cells: list) -> list[float | None]:
+        """`query` of several cells at once (an evaluator may run them in parallel); None where an
+        evaluation failed (recorded, counted, never asked again)."""
+        cells = list(cells)
+        self._check(cells)
+        many = getattr(self.table, "lookup_many", None)
+        if many is not None:
+            results = many(cells)
+        else:
+            results = [self.table.lookup(cell) for cell in cells]
+        return [self._record(cell, result) for cell, result in zip(cells, results)]

@@ -1,0 +1,270 @@
+"""Ask/tell search, in the manner of Optuna: any registered search method proposes cells (`ask`),
+something measures them (a table, a training run, a user's command), the results are told back
+(`tell`), and the whole state saves and resumes.
+
+    s = Search("nb201", method="narank", dataset="cifar10", budget=40, random_state=0)
+    while not s.finished:
+        cells = s.ask(2)                       # up to 2 cells (fewer while the method waits)
+        s.tell(cells[0], 91.2)                 # or s.tell(cell, None, error="...") when it failed
+    s.best, s.history; s.save("run.json"); Search.load("run.json")
+
+The method's own code runs unchanged in a worker thread: where it would look a cell up, it hands
+the cell out through `ask` and waits for `tell`. A model-guided method hands out a whole round (its
+`k` picks) at once, so a round's evaluations run in parallel; the next round starts when the last
+one is told. Methods are deterministic given their seed and the told values, so saving keeps only
+the settings and the history: loading replays the history (no cell is evaluated twice) and the
+search continues exactly where it stopped. A failed evaluation is recorded as failed, never asked
+again (nor any cell computing the same function) and does not stop the search.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from narank.atomic import atomic_write_bytes
+from narank.errors import NarankError
+from narank.search.methods import SEARCH_METHODS, method_names
+from narank.search.oracle import EvaluationFailed
+from narank.spaces import SearchSpace, TableColumns, get_space
+
+FORMAT = "narank-search/1"
+
+
+class SearchStateError(NarankError):
+    """A saved search that cannot be resumed (damaged, another format, other settings)."""
+
+
+@dataclass
+class Trial:
+    """One told evaluation: the cell, its accuracy (None when it failed) and what else was said."""
+
+    id: str
+    arch: str
+    value: float | None
+    test: float | None = None
+    error: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    n: int = 0  # its place in the order the method asked for cells (the history is in telling order)
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, "id": self.id, "arch": self.arch, "value": self.value, "test": self.test,
+                "error": self.error, "info": self.info}
+
+
+class EvaluatedTable:
+    """What a search method sees as its table when results are told instead of looked up: every
+    cell of the pool can be evaluated (`has`), and `lookup_many` hands cells out and waits."""
+
+    def __init__(self, search: Search, pool_table: Any = None) -> None:
+        self._search = search
+        self.space = search.space
+        self.dataset = search.dataset
+        self.columns = TableColumns("accuracy", "accuracy", "params_M", None)
+        self.table = pool_table
+        self.test = None
+        if pool_table is not None:
+            self.pos = pool_table.positions
+        else:
+            cells = self.space.enumerate()
+            if cells is None:
+                raise NarankError(f"{self.space.name} cannot be listed as a whole: give a table of the "
+                                  "candidate cells to search among (--table)")
+            self.pos = {self.space.canonical_id(c): i for i, c in enumerate(cells)}
+
+    def has(self, cell: Any) -> bool:
+        cid = self.space.canonical_id(cell)
+        return cid in self.pos and cid not in self._search._failed_ids
+
+    def lookup(self, cell: Any) -> tuple[str, float, float | None]:
+        (result,) = self.lookup_many([cell])
+        if isinstance(result, EvaluationFailed):
+            raise result
+        return result
+
+    def lookup_many(self, cells: list) -> list[Any]:
+        return self._search._evaluate_in_thread(cells)
+
+
+class Search:
+    """An ask/tell search with any registered method over a space (see the module docstring).
+
+    `table` (a BenchmarkTable) restricts the pool to its cells (needed for spaces that cannot be
+    listed, e.g. NB101); its accuracies are never read here: an evaluator gives the values.
+    """
+
+    def __init__(self, space: str | SearchSpace, method: str = "narank", dataset: str | None = None,
+                 budget: int = 100, random_state: int = 0, table: Any = None,
+                 settings: dict[str, Any] | None = None) -> None:
+        self.space = get_space(space)
+        self.dataset = self.space.dataset(dataset)
+        if method not in SEARCH_METHODS or SEARCH_METHODS.entry(method).info["zero_shot"]:
+            raise NarankError(f"unknown ask/tell search method {method!r}; choose from "
+                              f"{', '.join(method_names(zero_shot=False))}")
+        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+            raise NarankError(f"budget must be a positive number of evaluations, got {budget!r}")
+        if isinstance(random_state, bool) or not isinstance(random_state, int) \
+                or not 0 <= random_state < 2**32:
+            raise NarankError(f"random_state must be an integer in [0, 2**32), got {random_state!r}")
+        self.method, self.budget, self.random_state = method, budget, random_state
+        self.settings = dict(settings or {})
+        self.table = table
+        self.history: list[Trial] = []
+        self._failed_ids: set[str] = set()
+        self._order: dict[str, int] = {}  # canonical id -> place in the asking order
+        self._replay: dict[str, Trial] = {}
+        self._cond = threading.Condition()
+        self._pending: list[Any] = []  # asked by the method, not yet handed out
+        self._out: dict[str, Any] = {}  # handed out, not yet told
+        self._results: dict[str, Any] = {}
+        self._waiting = False
+        self._done = False
+        self._error: BaseException | None = None
+        self._otable = EvaluatedTable(self, table)
+        self._thread = threading.Thread(target=self._run, name=f"narank-search-{method}", daemon=True)
+
+    # ------------------------------------------------------------------ the method's side
+
+    def _run(self) -> None:
+        try:
+            run = SEARCH_METHODS.get(self.method)(self._otable, self.budget, self.random_state, None,
+                                                  self.settings)
+            self.run = run
+        except BaseException as exc:  # handed to the caller of ask()
+            self._error = exc
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def _evaluate_in_thread(self, cells: list) -> list[Any]:
+        ids = [self.space.canonical_id(c) for c in cells]
+        with self._cond:
+            for cell, cid in zip(cells, ids):
+                self._order[cid] = len(self._order)
+                if cid in self._replay:  # told in a saved run: not evaluated again
+                    self._record(cell, self._replay.pop(cid))
+                else:
+                    self._pending.append(cell)
+            self._waiting = True
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: all(i in self._results for i in ids))
+            self._waiting = False
+            return [self._results.pop(i) for i in ids]
+
+    # ------------------------------------------------------------------ the caller's side
+
+    @property
+    def finished(self) -> bool:
+        """True when the method has spent its budget (or ended) and every result is told."""
+        if not self._thread.is_alive() and not self._done:
+            return False
+        with self._cond:
+            return self._done and not self._pending and not self._out
+
+    @property
+    def running(self) -> list[Any]:
+        """Cells handed out by `ask` and not yet told."""
+        with self._cond:
+            return list(self._out.values())
+
+    def ask(self, n: int = 1) -> list[Any]:
+        """Up to `n` cells to evaluate next; fewer (or none) while the method waits for results of
+        cells already handed out."""
+        if n < 1:
+            raise NarankError(f"ask for at least one cell, got {n}")
+        if not self._thread.is_alive() and not self._done:
+            self._thread.start()  # on first use: a loaded history is in place before the method runs
+        with self._cond:
+            # the method is computing unless it has asked (pending), ended, or waits on handed-out cells
+            self._cond.wait_for(lambda: self._pending or self._done or (self._waiting and self._out))
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            out = self._pending[:n]
+            del self._pending[:n]
+            for cell in out:
+                self._out[self.space.canonical_id(cell)] = cell
+            return out
+
+    def tell(self, cell: Any, value: float | None, test: float | None = None, error: str | None = None,
+             **info: Any) -> Trial:
+        """Report a handed-out cell's accuracy; `value` None or NaN (or an `error`) records a failure."""
+        cell = self.space.parse(cell)
+        cid = self.space.canonical_id(cell)
+        with self._cond:
+            if cid not in self._out:
+                raise NarankError(f"{self.space.label(cell)} was not handed out by ask() "
+                                  "(or was told already)")
+            cell = self._out.pop(cid)
+            bad = value is None or not math.isfinite(float(value))
+            trial = Trial(cid, self.space.label(cell), None if bad else float(value),
+                          None if test is None or not math.isfinite(float(test)) else float(test),
+                          (error or "no accuracy (None or NaN)") if bad else None, dict(info))
+            self._record(cell, trial)
+            self._cond.notify_all()
+        return trial
+
+    def _record(self, cell: Any, trial: Trial) -> None:
+        trial.n = self._order[trial.id]
+        self.history.append(trial)
+        if trial.ok:
+            self._results[trial.id] = (trial.id, trial.value, trial.test)
+        else:
+            self._failed_ids.add(trial.id)
+            self._results[trial.id] = EvaluationFailed(f"{trial.arch}: {trial.error}")
+
+    def trials(self) -> list[Trial]:
+        """The history in the order the method asked for the cells (equal for equal runs, whatever
+        order parallel evaluations finished in)."""
+        return sorted(self.history, key=lambda t: t.n)
+
+    @property
+    def best(self) -> Trial | None:
+        """The evaluated cell with the highest accuracy (the method's pick rule)."""
+        ok = [t for t in self.trials() if t.ok]
+        return max(ok, key=lambda t: t.value) if ok else None
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "space": self.space.name, "dataset": self.dataset, "method": self.method,
+                "budget": self.budget, "random_state": self.random_state, "settings": self.settings,
+                "table": None if self.table is None or self.table.source is None else str(self.table.source),
+                "history": [t.to_json() for t in self.history]}
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the settings and the told history as JSON, atomically."""
+        return atomic_write_bytes(Path(path), json.dumps(self.state_dict(), indent=1).encode())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, table: Any = None) -> Search:
+        """A search continuing a saved one: its history is replayed as the method asks for it."""
+        path = Path(path)
+        try:
+            state = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise SearchStateError(f"{path}: no saved search there") from None
+        except (OSError, ValueError) as exc:
+            raise SearchStateError(f"{path}: not a readable saved search ({exc})") from None
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise SearchStateError(f"{path}: not a {FORMAT} file")
+        if table is None and state.get("table"):
+            from narank.benchmarks import load_table
+
+            table = load_table(state["space"], state["table"])
+        search = cls(state["space"], state["method"], state["dataset"], state["budget"],
+                     state["random_state"], table, state.get("settings"))
+        for t in state["history"]:
+            search._replay[t["id"]] = Trial(t["id"], t["arch"], t["value"], t.get("test"), t.get("error"),
+                                            t.get("info") or {}, t.get("n", 0))
+        return search

@@ -1,0 +1,234 @@
+"""Real NAS: the ask/tell Search runs every query method unchanged (same picks as the table-driven
+harness), evaluators (table, command, training) measure cells, failures are recorded and never
+crash a search, and a killed search resumes without evaluating any finished cell again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from narank.errors import DataFileError, NarankError
+from narank.evaluators import CommandEvaluator, TrainingEvaluator
+from narank.search.ask_tell import Search
+from narank.search.nas import run_search
+
+ROOT = Path(__file__).parents[1]
+PRINTER = ROOT / "tests" / "data" / "table_accuracy.py"
+TINY = dict(epochs=1, channels=4, resolution=8, batch_size=128)
+
+
+def _table_search(c10, method: str, budget: int, seed: int = 0) -> Search:
+    s = Search("nb201", method, "cifar10", budget=budget, random_state=seed)
+    while not s.finished:
+        for cell in s.ask(3):
+            _, valid, test = c10.lookup(cell)
+            s.tell(cell, valid, test)
+    return s
+
+
+@pytest.mark.parametrize("method", ["narank", "narank-noprior", "uniform", "bananas", "xgb-graf", "rea",
+                                    "random"])
+def test_ask_tell_gives_the_harness_picks(c10, method):
+    from narank.search.harness import run_method
+
+    ref = run_method(method, c10, 24, 3)
+    s = _table_search(c10, method, 24, 3)
+    assert [t.id for t in s.trials()] == [q.id for q in ref.history]
+    assert s.best.id == ref.pick().id and s.finished
+
+
+def test_failed_evaluations_are_recorded_never_asked_again_and_do_not_stop_the_search(c10):
+    s = Search("nb201", "narank", "cifar10", budget=30, random_state=1)
+    failed = set()
+    while not s.finished:
+        for cell in s.ask(4):
+            cid, valid, _ = c10.lookup(cell)
+            if int(cid) % 3 == 0:
+                failed.add(cid)
+                s.tell(cell, None, error="simulated crash")
+            else:
+                s.tell(cell, float("nan") if int(cid) % 3 == 1 and len(failed) < 2 else valid)
+    ids = [t.id for t in s.history]
+    assert len(ids) == len(set(ids)) == 30 and failed
+    assert {t.id for t in s.history if not t.ok} >= failed
+    assert all(t.error for t in s.history if not t.ok) and s.best.ok
+
+
+def test_save_and_load_continue_the_same_search(c10, tmp_path):
+    whole = _table_search(c10, "narank", 30, 2)
+    s = Search("nb201", "narank", "cifar10", budget=30, random_state=2)
+    for _ in range(4):
+        for cell in s.ask(5):
+            s.tell(cell, c10.lookup(cell)[1])
+    s.save(tmp_path / "s.json")
+    again = Search.load(tmp_path / "s.json")
+    asked = 0
+    while not again.finished:
+        for cell in again.ask(5):
+            asked += 1
+            again.tell(cell, c10.lookup(cell)[1])
+    assert [t.id for t in again.trials()] == [t.id for t in whole.trials()]
+    assert asked == 30 - len(s.history)  # the saved results were replayed, not asked again
+
+
+def test_tell_refuses_what_was_not_asked(c10):
+    s = Search("nb201", "random", "cifar10", budget=5, random_state=0)
+    with pytest.raises(NarankError, match="not handed out"):
+        s.tell("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", 50.0)
+    with pytest.raises(NarankError, match="ask/tell search method"):
+        Search("nb201", "sed")
+
+
+def test_command_evaluator_gives_the_table_search_picks(c10, nb201_csv, tmp_path, monkeypatch):
+    monkeypatch.setenv("NARANK_DATA", str(nb201_csv.parents[1]))
+    ref = _table_search(c10, "narank", 12, 4)
+    for command in (f"{sys.executable} {PRINTER} --arch {{arch}}",  # the last number printed
+                    f"{sys.executable} {PRINTER} --arch {{arch}} --out {{out}}"):  # {"accuracy": ...}
+        result = run_search(Search("nb201", "narank", "cifar10", budget=12, random_state=4),
+                            CommandEvaluator(command, timeout=60), progress=False, store_root=tmp_path)
+        assert [t.id for t in result.search.trials()] == [t.id for t in ref.trials()]
+        assert [t.value for t in result.search.trials()] == [t.value for t in ref.trials()]
+
+
+def test_command_failures_and_bad_commands(tmp_path, monkeypatch, nb201_csv):
+    from narank.spaces import get_space
+
+    monkeypatch.setenv("NARANK_DATA", str(nb201_csv.parents[1]))
+    space = get_space("nb201")
+    cell = space.sample(1, 0)[0]
+    crash = CommandEvaluator(f"{sys.executable} {PRINTER} --arch {{arch}} --fail-on {space.label(cell)}")
+    from narank.evaluators import evaluate_safely
+
+    failed = evaluate_safely(crash, space, cell)
+    assert failed.value is None and "exited with 1" in failed.error and "simulated crash" in failed.error
+    silent = evaluate_safely(CommandEvaluator(f"{sys.executable} -c pass {{arch}}"), space, cell)
+    assert silent.value is None and "no number" in silent.error
+    slow = evaluate_safely(CommandEvaluator(f"{sys.executable} -c 'import time; time.sleep(5)' {{arch}}",
+                                            timeout=0.5), space, cell)
+    assert "timed out" in slow.error
+    for bad, words in [("", "needs a command"), ("train.py {architecture}", "unknown field"),
+                       ("train.py --seed 1", "does not say which cell"),
+                       ("train.py 'unclosed", "cannot split")]:
+        with pytest.raises(NarankError, match=words):
+            CommandEvaluator(bad)
+
+
+def test_training_evaluator_is_deterministic_and_a_killed_training_continues(tmp_path, monkeypatch):
+    from narank import atomic
+    from narank.spaces import get_space
+
+    space = get_space("nb201")
+    cell = space.parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|"
+                       "avg_pool_3x3~2|")
+    ev = TrainingEvaluator(epochs=2, channels=4, resolution=8, checkpoint_dir=str(tmp_path))
+    whole = ev(space, cell)
+    assert 10 < whole.value <= 100 and whole.value == ev(space, cell).value
+    real = atomic.atomic_write
+
+    def killed_after_first_epoch(path, write):
+        real(path, write)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic, "atomic_write", killed_after_first_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        ev(space, cell)
+    assert list(tmp_path.glob("train-*.pt"))  # the first epoch's checkpoint
+    monkeypatch.setattr(atomic, "atomic_write", real)
+    assert ev(space, cell).value == whole.value  # continued from epoch 1: the same result
+    assert not list(tmp_path.glob("train-*.pt"))
+
+
+def test_training_bad_input(tmp_path):
+    (tmp_path / "one" / "cat").mkdir(parents=True)
+    with pytest.raises(DataFileError, match="at least two class"):
+        TrainingEvaluator(images=str(tmp_path / "one")).check()
+    folder = tmp_path / "two"
+    for name in ("cat", "dog"):
+        (folder / name).mkdir(parents=True)
+    from PIL import Image
+
+    Image.new("RGB", (10, 10), "red").save(folder / "cat" / "a.png")
+    (folder / "dog" / "b.png").write_bytes(b"not a png")
+    with pytest.raises(DataFileError, match="b.png: not a readable image"):
+        TrainingEvaluator(images=str(folder)).check()
+    for kw, words in [({"epochs": 0}, "epochs"), ({"lr": float("nan")}, "learning rate"),
+                      ({"schedule": "step"}, "schedule"), ({"device": "tpu"}, "device")]:
+        with pytest.raises(NarankError, match=words):
+            TrainingEvaluator(**kw).check()
+
+
+def test_image_folder_trains(tmp_path):
+    """An ImageFolder-layout set (two classes of distinct colours) is read and learned."""
+    from PIL import Image
+
+    from narank.spaces import get_space
+
+    rng = np.random.default_rng(0)
+    for name, colour in (("red", (200, 30, 30)), ("blue", (30, 30, 200))):
+        (tmp_path / name).mkdir()
+        for i in range(30):
+            noise = rng.integers(-30, 30, (8, 8, 3))
+            Image.fromarray(np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8)).save(
+                tmp_path / name / f"{i}.png")
+    space = get_space("nb201")
+    cell = space.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|skip_connect~1|"
+                       "nor_conv_3x3~2|")
+    ev = TrainingEvaluator(images=str(tmp_path), epochs=3, channels=4, resolution=8, batch_size=8)
+    assert ev.check()(space, cell).value >= 90
+
+
+_KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from narank.evaluators import TrainingEvaluator
+from narank.search.ask_tell import Search
+from narank.search.nas import resume_search, run_search
+if __name__ == "__main__":
+    run_dir = Path(sys.argv[1])
+    ev = TrainingEvaluator(epochs=1, channels=4, resolution=8, batch_size=128, checkpoint_dir=str(run_dir))
+    search = resume_search(run_dir) if (run_dir / "search.json").exists() else Search(
+        "nb201", "narank", "cifar10", budget=10, random_state=5)
+    result = run_search(search, ev, workers=2, run_dir=run_dir, progress=False, store_root=run_dir / "store")
+    print(result.evaluated)
+"""
+
+
+def test_killed_search_resumes_with_the_same_history_and_trains_nothing_twice(tmp_path):
+    """kill -9 halfway through a 2-worker search; resuming ends with the uninterrupted run's
+    history and evaluates only what had not finished."""
+    env = {**os.environ, "NARANK_QUIET_TABLES": "1", "NARANK_CACHE": str(tmp_path / "cache")}
+    (tmp_path / "run.py").write_text(_KILL_SCRIPT)
+    whole = subprocess.run([sys.executable, str(tmp_path / "run.py"), str(tmp_path / "whole")], env=env,
+                           capture_output=True, timeout=600)
+    assert whole.returncode == 0, whole.stderr.decode()[-2000:]
+    run_dir = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "run.py"), str(run_dir)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    state = run_dir / "search.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if state.exists() and len(json.loads(state.read_text())["history"]) >= 4:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = len(json.loads(state.read_text())["history"])
+    assert 4 <= before < 10
+    again = subprocess.run([sys.executable, str(tmp_path / "run.py"), str(run_dir)], env=env,
+                           capture_output=True, timeout=600)
+    assert again.returncode == 0, again.stderr.decode()[-2000:]
+    assert int(again.stdout.decode().split()[-1]) == 10 - before  # nothing finished was re-trained
+
+    def trials(folder):
+        return sorted((t["n"], t["id"], t["value"]) for t in json.loads((folder / "search.json").read_text())
+                      ["history"])
+
+    assert trials(run_dir) == trials(tmp_path / "whole")
