@@ -45,7 +45,7 @@ import pandas as pd
 import torch
 from scipy.stats import kendalltau, spearmanr
 
-import narank.proxies as proxies_pkg
+import narank
 from narank.benchmarks import load_table
 from narank.paths import data_dir
 from narank.proxies.cache import compute_one, compute_scores, default_params
@@ -61,8 +61,9 @@ NASLIB_EDGE = (0, 1, 3, 2, 4, 5)  # our edge e is NASLib's edge NASLIB_EDGE[e]
 NASLIB_OP = {0: 1, 1: 0, 2: 3, 3: 2, 4: 4}  # NASLib op id -> narank op id
 TENAS_PLAN = (("cifar10", 0), ("cifar10", 1), ("cifar10", 2), ("cifar100", 0),
               ("imagenet16_120", 0))
-# Source files whose code decides a TE-NAS pick: a cached run is reused only if they are unchanged.
-TENAS_SOURCES = ("zero_shot.py", "networks_nb201.py", "ntk.py", "linear_regions.py")
+# Source files (under narank/) whose code decides a TE-NAS pick: a cached run is reused only if they
+# are unchanged.
+TENAS_SOURCES = ("proxies/zero_shot.py", "networks/nb201.py", "proxies/ntk.py", "proxies/linear_regions.py")
 
 # Targets: (SED rho C10 at least, NTK/SED cost ratio at least, NTK s/cell below,
 # TE-NAS CIFAR-10 pick test accuracy at least).
@@ -170,7 +171,7 @@ def tenas_defaults() -> dict[str, Any]:
 
 def tenas_code_sha1() -> str:
     """SHA-1 of the sources deciding a TE-NAS pick."""
-    root = Path(proxies_pkg.__file__).parent
+    root = Path(narank.__file__).parent
     digest = hashlib.sha1()
     for name in TENAS_SOURCES:
         digest.update((root / name).read_bytes())

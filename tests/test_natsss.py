@@ -11,7 +11,7 @@ import torch
 
 import narank.spaces.natsss as natsss  # registers the space until it is in BUILTIN
 from narank.errors import DataFileError, InvalidCellError, NarankError
-from narank.proxies.networks_nb201 import count_params
+from narank.networks.nb201 import count_params
 from narank.spaces import get_space, space_of
 
 SPACE = natsss.SPACE

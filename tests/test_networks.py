@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import torch
 
-from narank.proxies.networks_nb101 import build_nb101
-from narank.proxies.networks_nb201 import DATASETS_ALL, build_nb201, count_params
+from narank.networks.nb101 import build_nb101
+from narank.networks.nb201 import DATASETS_ALL, build_nb201, count_params
 
 
 def test_nb201_params_match_table(nb201_csv):

@@ -136,7 +136,7 @@ def test_sed_search_and_supernet_edges():
 
 def test_masked_supernet_equals_single_path_network():
     """Masking a supernet edge down to one op gives exactly that op's network (shared weights)."""
-    from narank.proxies.networks_nb201 import OPS, NB201Network, set_active_ops
+    from narank.networks.nb201 import OPS, NB201Network, set_active_ops
 
     torch.manual_seed(0)
     supernet = NB201Network(tuple(tuple(OPS[1:]) for _ in range(6)), 4, 1, 10).eval()

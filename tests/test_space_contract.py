@@ -150,6 +150,24 @@ def test_core_contract_is_small_and_the_rest_is_asked_for():
     assert not bare.has("network") and get_space("nb201").has("network", "sed_nodes", "read_table")
 
 
+def test_a_capability_registered_apart_from_the_space_serves_it():
+    """A space's networks registered under its name (as narank.networks does for the built-in
+    spaces) answer `network`/`net_config` and count for `has`, without the space defining them."""
+    from narank.spaces import NETWORKS, NetworkBuilder, SearchSpace
+
+    class Elsewhere(SearchSpace):
+        name = "registered-elsewhere"
+        owns = parse = canonical_id = iso_key = describe = sample = mutate = neighbours = structure = None
+
+    space = Elsewhere()
+    assert not space.has("network")
+    NETWORKS.register(space.name, NetworkBuilder(lambda sp, cell, ds=None, **size: {"cell": cell, **size},
+                                                 lambda sp, cell, ds=None, **size: (sp, cell, ds)))
+    assert space.has("network", "net_config") and not space.has("sed_nodes")
+    assert space.net_config("c", channels=4) == {"cell": "c", "channels": 4}
+    assert space.network("c", "d") == (space, "c", "d")
+
+
 def test_table_speaks_canonical_ids(space, request):
     source = getattr(space, "example_table", None) or request.getfixturevalue("data_root")
     table = space.table(source)

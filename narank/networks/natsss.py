@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from narank.errors import InvalidCellError
-from narank.proxies.networks_nb201 import EDGES, ReLUConvBN, ResidualReduction, Zero
+from narank.networks.nb201 import EDGES, ReLUConvBN, ResidualReduction, Zero
 
 
 def _projection(c_in: int, c_out: int) -> nn.Module:

@@ -32,7 +32,7 @@ def small_network(
     try:
         space = space_of(cell)
     except InvalidCellError:
-        from narank.proxies.networks_nb201 import build_nb201
+        from narank.networks.nb201 import build_nb201
 
         return build_nb201(cell, channels=channels or 16, cells_per_stage=cells, num_classes=num_classes)
     return space.network(cell, channels=channels or 16, cells=cells, num_classes=num_classes)

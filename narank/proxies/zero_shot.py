@@ -68,7 +68,7 @@ def _relative_change(base: float, value: float) -> float:
 
 
 def _supernet(alive: list[list[str]], channels: int, num_classes: int, thin: bool):
-    from narank.proxies.networks_nb201 import NB201Network, ThinCellNetwork
+    from narank.networks.nb201 import NB201Network, ThinCellNetwork
 
     ops = tuple(tuple(o) for o in alive)
     if thin:
@@ -110,7 +110,7 @@ def _deltas(
     Per repeat: one seeded init of the supernet (Kaiming fan_out) and of the thin one-cell
     supernet (Kaiming fan_in); every candidate is the same network with one op masked, so it
     shares all weights and sees the same input batch as the unpruned supernet."""
-    from narank.proxies.networks_nb201 import set_active_ops
+    from narank.networks.nb201 import set_active_ops
 
     dk = np.zeros((n_inits, len(candidates)))
     dr = np.zeros((n_inits, len(candidates)))

@@ -3,7 +3,9 @@
 `get_space("nb201").parse(...)` turns user input into a cell; `space_of(cell)` finds a cell's
 space. A new space is one module that subclasses `SearchSpace` and registers itself with
 `register` (a class decorator); another package adds one through the entry-point group
-"narank.spaces" without editing narank.
+"narank.spaces" without editing narank. A space's networks, SED node view and table reader may
+also be registered apart from it, under its name, in `NETWORKS`, `SED_VIEWS` and `TABLE_READERS`
+(how the built-in spaces get theirs from the modules above them).
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ from typing import Any
 
 from narank.spaces.base import (
     BUILTIN_MODULES,
+    NETWORKS,
+    SED_VIEWS,
     SPACES,
+    TABLE_READERS,
     MissingCapability,
+    NetworkBuilder,
     SearchSpace,
     TableColumns,
+    TableReader,
     get_space,
     register,
     space_names,
@@ -37,10 +44,15 @@ def canonical_id(cell: Any) -> str:
 
 __all__ = [
     "BUILTIN",
+    "NETWORKS",
+    "SED_VIEWS",
     "SPACES",
+    "TABLE_READERS",
     "MissingCapability",
+    "NetworkBuilder",
     "SearchSpace",
     "TableColumns",
+    "TableReader",
     "canonical_id",
     "get_space",
     "parse_cell",

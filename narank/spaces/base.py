@@ -5,17 +5,21 @@ from a cell with `space_of`) instead of testing the space's name. A new space is
 that subclasses `SearchSpace` and calls `register`; the common test suite
 (`tests/test_space_contract.py`) then checks it like every other space.
 
-Torch-based parts (`network`) import torch lazily, so parsing, hashing and enumeration stay
-light. NASLib's verbs are the guide for names: `sample`, `mutate`, `neighbours`, `query`
-(on the table), `canonical_id` (NASLib's `get_hash`).
+Networks, SED's node view and table readers live above the spaces (narank.networks,
+narank.proxies, narank.benchmarks): those modules register a space's implementation under its
+name in the capability registries here (`NETWORKS`, `SED_VIEWS`, `TABLE_READERS`, `TABLE_LOADERS`),
+which import them by name on first use, so no space imports them. Torch-based parts (`network`)
+import torch lazily, so parsing, hashing and enumeration stay light. NASLib's verbs are the guide
+for names: `sample`, `mutate`, `neighbours`, `query` (on the table), `canonical_id` (NASLib's
+`get_hash`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import numpy as np
 
@@ -26,9 +30,10 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
     from torch import nn
 
-    from narank.benchmarks.table import BenchmarkTable
-
 Cell = Any
+#: a `narank.benchmarks.BenchmarkTable`, named without importing it (benchmarks sit above spaces)
+Table = Any
+T = TypeVar("T")
 #: modules of narank.spaces that register the built-in spaces when a space is first asked for
 BUILTIN_MODULES = ("nb101", "nb201", "natsss")
 
@@ -36,6 +41,7 @@ BUILTIN_MODULES = ("nb101", "nb201", "natsss")
 _SED_HINT = "implement sed_nodes on the space (narank.proxies.sed has the building blocks)"
 _TABLE_HINT = "implement columns/read_table/table_cells (narank.benchmarks.user_table reads any CSV)"
 _COST_HINT = "implement params_M/flops_M/node_costs on the space"
+_NET_HINT = "implement net_config/network on the space (or register them in NETWORKS)"
 
 
 class MissingCapability(NarankError, NotImplementedError):
@@ -84,6 +90,41 @@ class DenseCells:
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     """A numpy Generator from a Generator, an int seed or None."""
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+# ------------------------------------------------------------ capability registries
+
+
+@dataclass(frozen=True)
+class NetworkBuilder:
+    """A space's networks, registered in `NETWORKS` under the space's name. Both take the space
+    first, then what `SearchSpace.net_config`/`network` take: (space, cell, dataset, **size)."""
+
+    net_config: Callable[..., dict[str, Any]]
+    network: Callable[..., nn.Module]
+
+
+@dataclass(frozen=True)
+class TableReader:
+    """A space's benchmark-table reader, registered in `TABLE_READERS` under the space's name:
+    `read_table(space, file, **options)` -> table, `table_cells(space, metrics)` -> cells."""
+
+    read_table: Callable[..., Table]
+    table_cells: Callable[[SearchSpace, pd.DataFrame], list[Cell]]
+
+
+#: space name -> its networks; narank.networks.builtin registers the built-in spaces'
+NETWORKS: Registry[NetworkBuilder] = Registry("network builder", "narank.networks",
+                                              ("narank.networks.builtin",))
+#: space name -> its SED node view, `view(space, cells)` -> per-node values of each cell
+SED_VIEWS: Registry[Callable[[SearchSpace, Sequence[Cell]], list[np.ndarray]]] = Registry(
+    "SED node view", "narank.sed_views", ("narank.proxies.sed_views",))
+#: space name -> its table reader; narank.benchmarks.readers registers the built-in spaces'
+TABLE_READERS: Registry[TableReader] = Registry("table reader", "narank.table_readers",
+                                                ("narank.benchmarks.readers",))
+#: how `SearchSpace.table` finds and reads a table ("files": narank.benchmarks.load_table)
+TABLE_LOADERS: Registry[Callable[[SearchSpace, Any], Table]] = Registry(
+    "table loader", "narank.table_loaders", ("narank.benchmarks.readers",))
 
 
 class SearchSpace(ABC):
@@ -256,18 +297,18 @@ class SearchSpace(ABC):
 
     def sed_nodes(self, cells: Sequence[Cell]) -> list[np.ndarray]:
         """Per-node SED values of each cell (the output node's value is the cell's SED score)."""
-        self.lacks("SED node view", _SED_HINT)
+        return self._served(SED_VIEWS, "SED node view", _SED_HINT)(self, cells)
 
     # ---------------------------------------------------------------- networks
 
     def net_config(self, cell: Cell, dataset: str | None = None, **size: Any) -> dict[str, Any]:
         """The network's configuration, like nas_201_api's `get_net_config` (JSON-ready)."""
-        self.lacks("networks", "implement net_config/network on the space")
+        return self._served(NETWORKS, "networks", _NET_HINT).net_config(self, cell, dataset, **size)
 
     def network(self, cell: Cell, dataset: str | None = None, **size: Any) -> nn.Module:
         """The PyTorch network of a cell: the benchmark's size by default; `size` shrinks it
         (`channels`, `cells` per stage, `num_classes`) for zero-cost proxies."""
-        self.lacks("networks", "implement net_config/network on the space")
+        return self._served(NETWORKS, "networks", _NET_HINT).network(self, cell, dataset, **size)
 
     # ----------------------------------------------------------- ground truth
 
@@ -275,19 +316,19 @@ class SearchSpace(ABC):
         """Benchmark columns for a dataset; `target` 'test' trains on test accuracy where allowed."""
         self.lacks("benchmark table", _TABLE_HINT)
 
-    def read_table(self, file: Any) -> BenchmarkTable:
-        """Read one benchmark file of this space into a validated table (clear errors)."""
-        self.lacks("benchmark table", _TABLE_HINT)
+    def read_table(self, file: Any, **options: Any) -> Table:
+        """Read one benchmark file of this space into a validated table (clear errors); `options`
+        go to the space's reader (NB101: `include_extra`)."""
+        return self._served(TABLE_READERS, "benchmark table", _TABLE_HINT).read_table(self, file, **options)
 
     def table_cells(self, metrics: pd.DataFrame) -> list[Cell]:
         """Cell objects of a table's rows, in row order."""
-        self.lacks("benchmark table", _TABLE_HINT)
+        return self._served(TABLE_READERS, "benchmark table", _TABLE_HINT).table_cells(self, metrics)
 
-    def table(self, data: Any = None) -> BenchmarkTable:
-        """This space's benchmark table from a file or data folder (else $NARANK_DATA, ./data)."""
-        from narank.benchmarks import load_table
-
-        return load_table(self, data)
+    def table(self, data: Any = None) -> Table:
+        """This space's benchmark table from a file or data folder (else $NARANK_DATA, ./data),
+        found, read and cached by narank.benchmarks' loader."""
+        return TABLE_LOADERS.get("files")(self, data)
 
     # ------------------------------------------------------------------ capabilities
 
@@ -295,9 +336,17 @@ class SearchSpace(ABC):
         """Raise the one-line error for a capability this space does not offer."""
         raise MissingCapability(f"search space {self.name!r} has no {what}: {how}")
 
+    def _served(self, registry: Registry[T], what: str, how: str) -> T:
+        """This space's entry in a capability registry, or the one-line error saying it lacks `what`."""
+        if self.name not in registry:
+            self.lacks(what, how)
+        return registry.get(self.name)
+
     def has(self, *methods: str) -> bool:
-        """True when the space implements every named optional method (rather than lacking it)."""
-        return all(getattr(type(self), m) is not getattr(SearchSpace, m) for m in methods)
+        """True when the space offers every named optional method (rather than lacking it): its
+        class overrides the method, or a capability registry holds an entry for its name."""
+        return all(getattr(type(self), m) is not getattr(SearchSpace, m)
+                   or (m in _SERVED_BY and self.name in _SERVED_BY[m]) for m in methods)
 
     # ------------------------------------------------------------------ misc
 
@@ -322,6 +371,11 @@ def _as_space(name: str, obj: Any) -> SearchSpace:
     return space
 
 
+#: optional methods a capability registry serves when the space's class does not override them
+_SERVED_BY: dict[str, Registry[Any]] = {"net_config": NETWORKS, "network": NETWORKS, "sed_nodes": SED_VIEWS,
+                                        "read_table": TABLE_READERS, "table_cells": TABLE_READERS}
+
+
 #: the search spaces: narank's own modules, then entry points of group "narank.spaces"
 SPACES: Registry[SearchSpace] = Registry(
     "search space", "narank.spaces", tuple(f"narank.spaces.{m}" for m in BUILTIN_MODULES), _as_space
@@ -341,9 +395,14 @@ def space_names() -> list[str]:
 
 
 def get_space(space: str | SearchSpace) -> SearchSpace:
-    """The registered space of that name (a space object is returned as is), or a clear error."""
+    """The registered space of that name (a space object is returned as is), the space a spec file
+    declares (a .yaml/.yml/.json path: `narank.specs.from_spec`), or a clear error."""
     if isinstance(space, SearchSpace):
         return space
+    if isinstance(space, str) and space.lower().endswith((".yaml", ".yml", ".json")):
+        from importlib import import_module
+
+        return import_module("narank.specs").from_spec(space)  # a plug-in layer above spaces
     try:
         return SPACES.get(space)
     except UnknownNameError as exc:

@@ -28,9 +28,6 @@ from narank.spaces.nb201 import NUM_CLASSES
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
-    from torch import nn
-
-    from narank.benchmarks.table import BenchmarkTable
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 OPS = ("nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "skip_connect", "nor_conv_3x3", "nor_conv_3x3")
@@ -519,35 +516,6 @@ class NATSSSSpace(SearchSpace):
                 out[e + 1, col:col + 2] = (w[a] if src == 0 else w[b], w[b])
         return out
 
-    def sed_nodes(self, cells: Sequence[NATSSSCell]) -> list[np.ndarray]:
-        """Per-node SED of the frozen design (`narank.proxies.sed.sed_natsss_nodes`)."""
-        from narank.proxies.sed import sed_natsss_nodes
-
-        return list(sed_natsss_nodes(channels_matrix(cells)))
-
-    # ---------------------------------------------------------------- networks
-
-    def net_config(self, cell: NATSSSCell, dataset: str | None = None, channels: Widths = None,
-                   cells: int | None = None, num_classes: int | None = None) -> dict[str, Any]:
-        """Like NATS-Bench's `get_net_config`: {'name': 'infer.shape.tiny', 'channels', 'genotype',
-        'num_classes'}, plus 'N' (cells per stage; 1 in the benchmark)."""
-        widths = scaled_widths(cell.channels, channels)
-        n = 1 if cells is None else int(cells)
-        if n < 1:
-            raise NarankError(f"cells per stage must be >= 1, got {cells}")
-        return {"name": "infer.shape.tiny", "channels": ":".join(map(str, widths)), "genotype": ARCH,
-                "N": n, "num_classes": num_classes or NUM_CLASSES[self.dataset(dataset)]}
-
-    def network(self, cell: NATSSSCell, dataset: str | None = None, channels: Widths = None,
-                cells: int | None = None, num_classes: int | None = None) -> nn.Module:
-        """The benchmark network (full widths, 1 cell per stage) unless shrunk by `channels`
-        (an int: the width of a 64 position) or deepened by `cells` per stage."""
-        from narank.spaces.natsss_network import NATSSSNetwork
-
-        cfg = self.net_config(cell, dataset, channels, cells, num_classes)
-        widths = [int(w) for w in cfg["channels"].split(":")]
-        return NATSSSNetwork(OPS, widths, cfg["num_classes"], cfg["N"])
-
     # ----------------------------------------------------------- ground truth
 
     def columns(self, dataset: str | None = None, target: str = "valid") -> TableColumns:
@@ -558,24 +526,6 @@ class NATSSSSpace(SearchSpace):
             raise NarankError(f"target must be 'valid' or 'test', got {target!r}")
         return TableColumns(f"{ds}_test_acc", f"{ds}_test_acc", f"{ds}_params_M", f"{ds}_flops_M")
 
-    def read_table(self, file: Any) -> BenchmarkTable:
-        """A canonical `natsss.csv`, or MONET's `<Dataset>-NATS.csv` (its siblings are read too),
-        validated row by row; parameter counts must equal the closed form."""
-        import pandas as pd
-
-        from narank.benchmarks.table import BenchmarkTable
-
-        path = Path(file)
-        if path.name.lower() in {n.lower() for n in MONET_FILES.values()}:
-            frame = read_monet(path)
-        else:
-            frame = read_canonical(path)
-        frame.index = pd.Index([str(i) for i in range(NUM_CELLS)], name="id")
-        return BenchmarkTable(self, frame, source=path)
-
-    def table_cells(self, metrics: pd.DataFrame) -> list[NATSSSCell]:
-        everything = all_cells()
-        return [everything[int(i)] for i in metrics.index]
 
 
 def _graph_structure() -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:

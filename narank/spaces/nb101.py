@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from narank.errors import DataFileError, InvalidCellError, NarankError
+from narank.errors import InvalidCellError, NarankError
 from narank.spaces.base import SearchSpace, TableColumns, register
 
 OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
@@ -644,26 +644,6 @@ class NB101Space(SearchSpace):
         self.dataset(dataset)
         return nb101_enumerate.load_space().dense(start, stop)
 
-    def sed_nodes(self, cells: Sequence[NB101Cell]) -> list[np.ndarray]:
-        from narank.proxies.sed import sed_nb101_batch
-
-        return sed_nb101_batch([(np.asarray(c.matrix), c.ops) for c in cells])
-
-    def net_config(self, cell: NB101Cell, dataset: str | None = None, channels: int | None = None,
-                   cells: int | None = None, num_classes: int | None = None) -> dict[str, Any]:
-        """The official network's settings: stem channels, cells per stack, classes, the cell."""
-        self.dataset(dataset)
-        return {"name": "nasbench101", "stem_channels": channels or STEM_CHANNELS,
-                "cells_per_stack": cells or MODULES_PER_STACK, "num_stacks": NUM_STACKS,
-                "num_classes": num_classes or NUM_CLASSES, **cell.to_dict()}
-
-    def network(self, cell: NB101Cell, dataset: str | None = None, channels: int | None = None,
-                cells: int | None = None, num_classes: int | None = None):
-        from narank.proxies.networks_nb101 import build_nb101
-
-        cfg = self.net_config(cell, dataset, channels, cells, num_classes)
-        return build_nb101(cell, cfg["stem_channels"], cfg["cells_per_stack"], cfg["num_classes"])
-
     def columns(self, dataset: str | None = None, target: str = "valid") -> TableColumns:
         """One accuracy only (a single run's validation accuracy): trained on and reported."""
         self.dataset(dataset)
@@ -671,33 +651,6 @@ class NB101Space(SearchSpace):
             raise NarankError(f"target must be 'valid' or 'test', got {target!r}")
         return TableColumns("cifar10_valid_acc", "cifar10_valid_acc", "params_M", "flops_M")
 
-    def read_table(self, file: Any, include_extra: bool = False):
-        """A CSV (plus the NAS-Bench-Suite-Zero cells next to it when `include_extra`) or the
-        official .tfrecord."""
-        from pathlib import Path
-
-        from narank.benchmarks import csv_tables
-        from narank.benchmarks.table import BenchmarkTable
-
-        file = Path(file)
-        suffix = file.suffix.lower()
-        if suffix == ".pth":
-            raise DataFileError(f"{file}: a .pth file is an NB201 benchmark, not {self.name}")
-        if suffix == ".tfrecord":
-            from narank.benchmarks.tfrecord import read_nb101_tfrecord
-
-            frame = read_nb101_tfrecord(file)
-            frame.index = frame["hash"].to_numpy()
-            frame.index.name = "id"
-            return BenchmarkTable(self, frame, source=file)
-        extra = []
-        if include_extra and (file.parent.parent / NB101_EXTRA).is_file():
-            extra.append(file.parent.parent / NB101_EXTRA)
-        return csv_tables.read_nb101_csv(file, extra=extra)
-
-    def table_cells(self, metrics) -> list[NB101Cell]:
-        return [NB101Cell.from_spec(json.loads(adj), json.loads(ops))
-                for adj, ops in zip(metrics["adjacency"], metrics["ops"], strict=True)]
 
 
 SPACE = register(NB101Space())

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from narank.errors import DataFileError, InvalidCellError, NarankError
+from narank.errors import InvalidCellError, NarankError
 from narank.spaces.base import SearchSpace, TableColumns, register
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -513,24 +513,6 @@ class NB201Space(SearchSpace):
         params = np.array([op_params_M(op) if op in _OP_ID else 0.0 for op in labels])
         return flops, params
 
-    def sed_nodes(self, cells: Sequence[NB201Cell]) -> list[np.ndarray]:
-        from narank.proxies.sed import sed_nb201_nodes
-
-        return list(sed_nb201_nodes(ops_matrix(cells).astype(np.int64)))
-
-    def net_config(self, cell: NB201Cell, dataset: str | None = None, channels: int | None = None,
-                   cells: int | None = None, num_classes: int | None = None) -> dict[str, Any]:
-        """nas_201_api's `get_net_config`: {'name': 'infer.tiny', 'C', 'N', 'arch_str', 'num_classes'}."""
-        return {"name": "infer.tiny", "C": channels or 16, "N": cells or 5, "arch_str": cell.arch_str,
-                "num_classes": num_classes or NUM_CLASSES[self.dataset(dataset)]}
-
-    def network(self, cell: NB201Cell, dataset: str | None = None, channels: int | None = None,
-                cells: int | None = None, num_classes: int | None = None):
-        from narank.proxies.networks_nb201 import build_nb201
-
-        cfg = self.net_config(cell, dataset, channels, cells, num_classes)
-        return build_nb201(cell, channels=cfg["C"], cells_per_stage=cfg["N"], num_classes=cfg["num_classes"])
-
     def columns(self, dataset: str | None = None, target: str = "valid") -> TableColumns:
         """Search/train on validation accuracy (or test, if asked); always report test accuracy."""
         ds = self.dataset(dataset)
@@ -538,28 +520,6 @@ class NB201Space(SearchSpace):
             raise NarankError(f"target must be 'valid' or 'test', got {target!r}")
         return TableColumns(f"{ds}_{target}_acc", f"{ds}_test_acc", f"{ds}_params_M", f"{ds}_flops_M")
 
-    def read_table(self, file: Any):
-        from pathlib import Path
-
-        from narank.benchmarks.table import BenchmarkTable
-
-        file = Path(file)
-        if file.suffix.lower() == ".tfrecord":
-            raise DataFileError(f"{file}: a .tfrecord file is an NB101 benchmark, not {self.name}")
-        if file.suffix.lower() == ".pth":
-            from narank.benchmarks.nb201_pth import read_nb201_pth
-
-            frame = read_nb201_pth(file)
-            frame.index = frame["index"].astype(str).to_numpy()
-            frame.index.name = "id"
-            return BenchmarkTable(self, frame, source=file)
-        from narank.benchmarks.csv_tables import read_nb201_csv
-
-        return read_nb201_csv(file)
-
-    def table_cells(self, metrics) -> list[NB201Cell]:
-        everything = all_cells()
-        return [everything[int(i)] for i in metrics.index]
 
 
 SPACE = register(NB201Space())
