@@ -330,6 +330,15 @@ class SearchSpace(ABC):
         found, read and cached by narank.benchmarks' loader."""
         return TABLE_LOADERS.get("files")(self, data)
 
+    def to_networkx(self, cell: Cell) -> Any:
+        """The cell as a networkx.DiGraph. By default the graph view (`structure`: nodes carry `op`);
+        spaces that store ops on edges (NB201) or nodes (NB101) give that form, which `parse` reads."""
+        from narank.spaces.interchange import node_cell_to_networkx
+
+        labels, edges = self.structure(cell)
+        matrix = [[int((i, j) in set(edges)) for j in range(len(labels))] for i in range(len(labels))]
+        return node_cell_to_networkx(matrix, labels)
+
     # ------------------------------------------------------------------ capabilities
 
     def lacks(self, what: str, how: str) -> NoReturn:

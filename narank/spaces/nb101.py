@@ -20,6 +20,7 @@ import numpy as np
 
 from narank.errors import InvalidCellError, NarankError
 from narank.spaces.base import SearchSpace, TableColumns, register
+from narank.spaces.interchange import is_networkx, node_cell_from_networkx, node_cell_to_networkx
 
 OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
 INPUT = "input"
@@ -533,6 +534,8 @@ class NB101Space(SearchSpace):
     def parse(self, obj: Any) -> NB101Cell:
         if isinstance(obj, NB101Cell):
             return obj
+        if is_networkx(obj):
+            return NB101Cell.from_spec(*node_cell_from_networkx(obj, "NB101 cell graph"))
         if isinstance(obj, dict):
             adjacency = obj.get("adjacency", obj.get("matrix", obj.get("module_adjacency")))
             ops = obj.get("ops", obj.get("module_operations"))
@@ -556,6 +559,10 @@ class NB101Space(SearchSpace):
 
     def iso_key(self, cell: NB101Cell) -> str:
         return cell.hash
+
+    def to_networkx(self, cell: NB101Cell) -> Any:
+        """Vertices 0..n-1 carrying `op` (input first, output last), edges of the pruned matrix."""
+        return node_cell_to_networkx(cell.matrix, cell.ops)
 
     def describe(self, cell: NB101Cell) -> dict[str, Any]:
         return {"space": self.name, "id": cell.hash, "hash": cell.hash, **cell.to_dict(),

@@ -13,6 +13,7 @@ import numpy as np
 
 from narank.errors import InvalidCellError, NarankError
 from narank.spaces.base import SearchSpace, TableColumns, register
+from narank.spaces.interchange import edge_cell_to_networkx, edge_ops_from_networkx, is_networkx
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -416,6 +417,8 @@ class NB201Space(SearchSpace):
     def parse(self, obj: Any) -> NB201Cell:
         if isinstance(obj, NB201Cell):
             return obj
+        if is_networkx(obj):
+            return NB201Cell(edge_ops_from_networkx(obj, NUM_NODES, EDGES, OPS, "none", "NB201 cell graph"))
         if isinstance(obj, dict):
             if "arch" in obj or "arch_str" in obj:
                 return self.parse(obj.get("arch", obj.get("arch_str")))
@@ -447,6 +450,10 @@ class NB201Space(SearchSpace):
 
     def iso_key(self, cell: NB201Cell) -> str:
         return cell.iso_key
+
+    def to_networkx(self, cell: NB201Cell) -> Any:
+        """Nodes 0..3, an `op` on every edge i -> j (NB201 stores ops on edges)."""
+        return edge_cell_to_networkx(NUM_NODES, EDGES, cell.ops)
 
     def describe(self, cell: NB201Cell) -> dict[str, Any]:
         return {"space": self.name, "id": self.canonical_id(cell), **cell.to_dict()}

@@ -17,6 +17,7 @@ import numpy as np
 
 from narank.errors import InvalidCellError, NarankError
 from narank.spaces import SearchSpace, TableColumns
+from narank.spaces.interchange import edge_cell_to_networkx, edge_ops_from_networkx, is_networkx
 from narank.specs.ops import OPS, EdgeOp
 
 NETWORK_WIDTHS = (16, 32, 64)  # the NB201 skeleton's stage widths (the network the spec trains)
@@ -75,6 +76,9 @@ class EdgeSpecSpace(SearchSpace):
     def parse(self, obj: Any) -> SpecCell:
         if self.owns(obj):
             return obj
+        if is_networkx(obj):
+            obj = edge_ops_from_networkx(obj, self.nodes, self.edges, self.op_names, self.none,
+                                         f"{self.name} cell graph")
         if isinstance(obj, dict):
             if "arch" not in obj:
                 raise InvalidCellError(f"a {self.name} cell dict needs an 'arch' key, got {sorted(obj)}")
@@ -113,6 +117,10 @@ class EdgeSpecSpace(SearchSpace):
 
     def canonical_id(self, cell: SpecCell) -> str:
         return self.arch(cell.ops)
+
+    def to_networkx(self, cell: SpecCell) -> Any:
+        """Nodes 0..N-1, an `op` on every edge i -> j."""
+        return edge_cell_to_networkx(self.nodes, self.edges, cell.ops)
 
     def label(self, cell: SpecCell) -> str:
         return self.arch(cell.ops)
