@@ -232,3 +232,24 @@ def test_killed_search_resumes_with_the_same_history_and_trains_nothing_twice(tm
                       ["history"])
 
     assert trials(run_dir) == trials(tmp_path / "whole")
+
+
+def test_python_api_search_and_proxy_score(c10, nb201_csv, tmp_path):
+    """narank.nas runs a registered method on a space's table from Python (the CLI's picks), and
+    narank.proxies.score computes a proxy of cells given as text."""
+    import narank
+    import narank.proxies
+
+    result = narank.nas("nb201", "rea", "cifar10", budget=15, data=nb201_csv, random_state=2)
+    from narank.search.harness import run_method
+
+    assert [t.id for t in result.search.trials()] == [q.id for q in run_method("rea", c10, 15, 2).history]
+    curve = result.curve()
+    assert len(curve) == 15 and curve[-1] == result.best.value and curve == sorted(curve)
+    assert result.plot(tmp_path / "c.png").stat().st_size > 1000
+    arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    from narank.proxies.sed import sed_score
+    from narank.spaces import get_space
+
+    got = narank.proxies.score("sed", [arch], space="nb201")
+    assert got[0] == sed_score(get_space("nb201").parse(arch))

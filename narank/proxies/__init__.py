@@ -19,6 +19,7 @@ _LAZY = {
     "PROXIES": "narank.proxies.cache",
     "proxy": "narank.proxies.registry",
     "proxy_names": "narank.proxies.registry",
+    "score": "narank.proxies.registry",
     "compute_scores": "narank.proxies.cache",
     "linear_regions": "narank.proxies.linear_regions",
     "ProxyResult": "narank.proxies.ntk",

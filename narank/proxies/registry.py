@@ -61,3 +61,20 @@ def proxy_names() -> list[str]:
 
 def get_proxy(name: str) -> Proxy:
     return PROXIES.get(name)
+
+
+def score(name: str, cells: Sequence[Any], space: Any = None, dataset: str | None = None,
+          random_state: int = 0, use_cache: bool = True, workers: int = 1, **settings: Any) -> np.ndarray:
+    """Proxy values of `cells` (cells or anything the space parses), as `narank proxies` computes
+    them: stored by canonical id, on `workers` Dask processes, the proxy's defaults unless overridden."""
+    from narank.proxies.cache import compute_scores
+    from narank.spaces import get_space, space_of
+
+    cells = list(cells)
+    if space is not None:
+        space = get_space(space)
+        cells = [space.parse(c) for c in cells]
+    elif cells:
+        space = space_of(cells[0])
+    dataset = space.dataset(dataset) if space is not None else (dataset or "cifar10")
+    return compute_scores(name, cells, dataset, random_state, workers, use_cache, progress=False, **settings)

@@ -41,6 +41,39 @@ class NASResult:
     def history(self) -> list[Trial]:
         return self.search.history
 
+    def curve(self) -> list[float | None]:
+        """Best accuracy found after each evaluation, in asking order (None before the first success)."""
+        best, out = None, []
+        for trial in self.search.trials():
+            if trial.ok and (best is None or trial.value > best):
+                best = trial.value
+            out.append(best)
+        return out
+
+    def plot(self, path: str | Path) -> Path:
+        """Write the best-so-far curve to a PNG file."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from narank.search.methods import colors
+
+        curve = self.curve()
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(range(1, len(curve) + 1), [float("nan") if v is None else v for v in curve],
+                color=colors().get(self.search.method, "k"), label=self.search.method)
+        ax.set_xlabel("evaluations")
+        ax.set_ylabel("best accuracy so far (%)")
+        ax.set_title(f"{self.search.space.name} / {self.search.dataset}")
+        ax.legend()
+        fig.tight_layout()
+        from narank.atomic import atomic_write
+
+        out = atomic_write(Path(path), lambda fh: fig.savefig(fh, format="png", dpi=120))
+        plt.close(fig)
+        return out
+
 
 def _evaluate(evaluator: Evaluator, space_name: str, label: str) -> Evaluation:
     """Worker task: parse the cell where it runs (cells travel as text) and evaluate it safely."""
@@ -121,6 +154,28 @@ def run_search(search: Search, evaluator: Evaluator, workers: int = 1, scheduler
         search.save(state)
     store.maybe_compact()
     return NASResult(search, run_dir, time.perf_counter() - start, evaluated)
+
+
+def nas(space: Any, method: str = "narank", dataset: str | None = None, budget: int = 100,
+           evaluator: Evaluator | None = None, data: Any = None, random_state: int = 0, workers: int = 1,
+           scheduler: str | None = None, run_dir: str | Path | None = None, progress: bool = False,
+           **settings: Any) -> NASResult:
+    """Run a search from Python, as `narank search` does: on the space's benchmark table (found in
+    `data`, else $NARANK_DATA) unless an `evaluator` measures the cells (training, a command)."""
+    from narank.benchmarks import load_table
+    from narank.evaluators import TableEvaluator
+    from narank.spaces import get_space
+
+    space = get_space(space)
+    dataset = space.dataset(dataset)
+    table = None
+    if evaluator is None:
+        table = load_table(space, data)
+        evaluator = TableEvaluator(str(table.source), dataset)
+    elif space.enumerate() is None:
+        table = load_table(space, data)
+    s = Search(space, method, dataset, budget, random_state, table, settings)
+    return run_search(s, evaluator, workers, scheduler, run_dir, progress=progress)
 
 
 def resume_search(run_dir: str | Path, table: Any = None) -> Search:
