@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -17,6 +18,8 @@ from narank.benchmarks import find_table_file, load_table
 from narank.cli import main as cli
 from narank.pretrained import available, load_pretrained
 from narank.spaces import get_space
+
+PLOT = "demo-search.png"  # written to the current folder (the search prints its path)
 
 
 def _section(title: str) -> None:
@@ -75,8 +78,9 @@ def main() -> int:
     if code:
         return code
     _section("search NB201 CIFAR-100 with 100 queries (narank vs REA vs random, 1 seed)")
+    plot = Path.cwd() / PLOT  # the plot is a result, not a checkpoint: it goes here, and its path is printed
     return cli(["search", "--space", "nb201", "--dataset", "cifar100", "--budget", "100",
-                "--seeds", "1", "--methods", "narank,rea,random", "--plot", "checkpoints/demo-search.png"])
+                "--seeds", "1", "--methods", "narank,rea,random", "--plot", str(plot)])
 
 
 if __name__ == "__main__":

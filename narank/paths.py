@@ -19,11 +19,18 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
-    """Folder for derived caches (enumerations, proxy values): $NARANK_CACHE, else ~/.cache/narank."""
+    """Folder for derived caches (enumerations, proxy values, evolve runs): `path`, else $NARANK_CACHE,
+    else the platform's user cache folder (platformdirs: ~/.cache/narank on Linux), else ~/.cache/narank."""
     if path is not None:
         return Path(path)
     env = os.environ.get("NARANK_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "narank"
+    if env:
+        return Path(env)
+    try:
+        from platformdirs import user_cache_dir
+    except ImportError:
+        return Path.home() / ".cache" / "narank"
+    return Path(user_cache_dir("narank"))
 
 
 def find_file(relative: str, path: str | os.PathLike | None = None) -> Path:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from narank.errors import CheckpointError
-from narank.predictor import Ranker
+
+if TYPE_CHECKING:
+    from narank.predictor import Ranker
 
 CHECKPOINT_DIR = Path(__file__).parent / "checkpoints"
 MANIFEST = CHECKPOINT_DIR / "manifest.json"
@@ -35,4 +38,6 @@ def pretrained_path(name: str) -> Path:
 
 def load_pretrained(name: str) -> Ranker:
     """Load a shipped ranker, e.g. `load_pretrained("nb201-cifar100")`."""
+    from narank.predictor import Ranker  # here: listing the shipped rankers needs no torch
+
     return Ranker.load(pretrained_path(name))

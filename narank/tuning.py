@@ -3,12 +3,15 @@
 `tune` works on any scikit-learn-style estimator whose `score` is higher-is-better (the ranker's
 is Kendall tau). The estimator's own settings are always the first trial, so tuning can only
 replace them by something that cross-validates better; folds report as they finish, so Optuna's
-median pruner stops a poor trial early.
+median pruner stops a poor trial early. The result offers, as scikit-learn's search CV does, the
+best settings, their cross-validated score and `best_estimator_`: the estimator refitted with them
+on all the cells it was tuned on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,27 @@ def ranker_space(trial: Any) -> dict[str, Any]:
     }
 
 
+class TuneResult:
+    """What `tune` found: `best_params_`, `best_score_` (their mean CV score), `study_` (Optuna's)
+    and `best_estimator_`, a clone of the estimator with the best settings refitted on all of (X, y),
+    as scikit-learn's search CV with refit=True gives. The refit runs on first access, so callers
+    that only want the settings pay nothing for it. Unpacks as `best_params, study = tune(...)`."""
+
+    def __init__(self, estimator: Any, X: Sequence[Any], y: np.ndarray, study: Any) -> None:
+        self._estimator, self._X, self._y = estimator, X, y
+        self.study_ = study
+        self.best_params_: dict[str, Any] = dict(study.best_params)
+        self.best_score_ = float(study.best_value)
+
+    @cached_property
+    def best_estimator_(self) -> Any:
+        """The estimator with the best settings, fitted on every cell it was tuned on."""
+        return clone(self._estimator).set_params(**self.best_params_).fit(self._X, self._y)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.best_params_, self.study_))
+
+
 def tune(
     estimator: Any,
     X: Sequence[Any],
@@ -40,11 +64,12 @@ def tune(
     n_trials: int = 12,
     folds: int = 3,
     seed: int = 0,
-) -> tuple[dict[str, Any], Any]:
-    """(best settings, the Optuna study) for `estimator` on (X, y) by `folds`-fold CV.
+    progress: bool = False,
+) -> TuneResult:
+    """Tune `estimator` on (X, y) by `folds`-fold CV; a `TuneResult` (unpacks as best settings, study).
 
     Trial 0 is the estimator's current values of the tuned settings. Nothing outside (X, y) is
-    read, so a held-out set stays untouched.
+    read, so a held-out set stays untouched. `progress` shows Optuna's progress bar on stderr.
     """
     import optuna
 
@@ -75,8 +100,8 @@ def tune(
     )
     names = tuned_names(space)
     study.enqueue_trial({k: v for k, v in estimator.get_params().items() if k in names})
-    study.optimize(objective, n_trials=n_trials)
-    return dict(study.best_params), study
+    study.optimize(objective, n_trials=n_trials, show_progress_bar=progress)
+    return TuneResult(estimator, X, y, study)
 
 
 def tuned_names(space: Suggest) -> list[str]:

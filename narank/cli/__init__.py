@@ -20,8 +20,8 @@ from typing import NoReturn
 
 from narank.errors import NarankError
 
-COMMANDS = ("describe", "enumerate", "convert", "train", "evaluate", "search", "sample", "proxies", "rank",
-            "oneshot", "evolve")
+COMMANDS = ("describe", "enumerate", "convert", "train", "tune", "evaluate", "search", "sample", "proxies",
+            "rank", "pretrained", "oneshot", "evolve")
 
 
 class OneLineParser(argparse.ArgumentParser):

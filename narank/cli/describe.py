@@ -37,7 +37,8 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--dataset", help="dataset of the space (default: its first, cifar10)")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA, ./data)")
-    p.add_argument("--json", action="store_true", help="print JSON (one object per cell)")
+    p.add_argument("--json", action="store_true", help="print JSON: one object per cell, one line each "
+                   "(with --file: JSON lines, in input order)")
     p.set_defaults(func=run)
 
 
@@ -161,6 +162,22 @@ def _summary(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _json_line(info: dict[str, Any]) -> str:
+    """One cell as one line of strict JSON (NaN and inf, which JSON lacks, as null)."""
+    import math
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return json.dumps(plain(info), allow_nan=False)
+
+
 def _one_line(info: dict[str, Any]) -> str:
     keys = [k for k in info if k not in ("space", "adjacency", "ops")]
     return "  ".join(f"{k}={info[k]}" for k in keys)
@@ -175,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.file is None:
         info = describer.describe(describer.parse(obj))
-        out.write((json.dumps(info) if args.json else _summary(info)) + "\n")
+        out.write((_json_line(info) if args.json else _summary(info)) + "\n")
         return 0
     name = "<stdin>" if args.file == "-" else args.file
     bad = total = 0
@@ -192,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
             out.flush()
             print(f"{name}:{lineno}: {exc}", file=sys.stderr, flush=True)
             continue
-        out.write((json.dumps(info) if args.json else _one_line(info)) + "\n")
+        out.write((_json_line(info) if args.json else _one_line(info)) + "\n")
     if bad:
         out.flush()
         raise NarankError(f"{bad} of {total} lines of {name} could not be described (listed above as "

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from narank.cli.device import add_device_argument
+from narank.cli.rankers import shipped as _shipped
 from narank.threads import add_threads_argument
 
 HELP = "ranking metrics of a ranker on the cells it never saw"
@@ -29,17 +31,8 @@ def add_parser(sub) -> None:
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA, ./data)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     add_threads_argument(p)
+    add_device_argument(p, used=False)
     p.set_defaults(func=run)
-
-
-def _shipped() -> dict[str, dict]:
-    """The shipped rankers' manifest (read directly: narank.pretrained imports torch)."""
-    from pathlib import Path
-
-    import narank
-
-    manifest = Path(narank.__file__).parent / "checkpoints" / "manifest.json"
-    return json.loads(manifest.read_text()) if manifest.is_file() else {}
 
 
 def _shipped_names() -> str:
@@ -48,8 +41,11 @@ def _shipped_names() -> str:
 
 def run(args: argparse.Namespace) -> int:
     from narank.benchmarks import require_table_file
+    from narank.cli.device import check_device
+    from narank.cli.rankers import check_width
     from narank.errors import CheckpointError
 
+    check_device(args.device, "evaluate", used=False)
     space = args.space
     if args.pretrained is not None:
         shipped = _shipped()
@@ -64,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     from narank.threads import set_threads
 
     set_threads(args.threads)
+    if args.checkpoint is not None:
+        check_width(args.checkpoint)
     _, out = evaluate_saved(args.checkpoint, args.pretrained, args.space, args.dataset, args.data)
     if args.json:
         print(json.dumps(out))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from narank.cli import args as num
+from narank.cli.device import add_device_argument, check_device
 from narank.errors import NarankError
 from narank.threads import add_threads_argument
 
@@ -55,7 +56,7 @@ def add_parser(sub: Any) -> None:
                    help="alpha learning rate (default 3e-4)")
     p.add_argument("--lr", type=num.positive_float, default=0.025,
                    help="weight learning rate (default 0.025)")
-    p.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default cpu)")
+    add_device_argument(p)
     p.add_argument("--checkpoint", help="checkpoint file: resumed from if present, written atomically")
     p.add_argument("--checkpoint-every", type=num.int_in(None, num.MAX_STEPS), default=25,
                    help="steps between checkpoints (default 25)")
@@ -64,18 +65,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_threads_argument(p)
     p.set_defaults(func=run)
-
-
-def _device(name: str) -> str:
-    import torch
-
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise NarankError(f"--device {name}: CUDA is not available here; use --device cpu")
-    try:
-        torch.device(name)
-    except RuntimeError as exc:
-        raise NarankError(f"--device {name!r} is not a torch device ({exc})") from exc
-    return name
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         from narank.checkpoint import check_output_path
 
         check_output_path(args.checkpoint, "checkpoint", "--checkpoint")
+    device = check_device(args.device, "oneshot")
     from narank.threads import set_threads
 
     set_threads(args.threads)
@@ -100,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                         steps=args.steps, seed=args.seed, channels=args.channels, cells=args.cells,
                         batch=args.batch, size=args.size, images=str(args.images), n_images=args.n_images,
                         lr=args.lr, arch_lr=args.arch_lr)
-    search = OneShotSearch(cfg, device=_device(args.device))
+    search = OneShotSearch(cfg, device=device)
     bar = None
     if not args.no_progress:
         from tqdm.auto import tqdm

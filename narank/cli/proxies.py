@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from narank.cli import args as num
+from narank.cli.device import add_device_argument
 from narank.spaces import space_names
 from narank.threads import add_threads_argument
 
@@ -38,12 +39,14 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--out", help="write a CSV with the canonical id and score of each cell")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_threads_argument(p)
+    add_device_argument(p, used=False)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Score the cells, write the CSV, print ρ/τ and seconds per cell."""
     from narank.checkpoint import check_output_path
+    from narank.cli.device import check_device
     from narank.proxies.sweep import proxy_sweep
     from narank.spaces import get_space
     from narank.threads import set_threads
@@ -51,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     space = get_space(args.space)
     if args.out is not None:
         check_output_path(args.out, "score table")  # before the sweep (minutes to hours)
+    check_device(args.device, "proxies", used=False)
     set_threads(args.threads)
     result = proxy_sweep(space, args.proxy, args.dataset, args.limit, args.seed, args.workers,
                          use_cache=not args.no_cache, progress=not args.json, data=args.data,

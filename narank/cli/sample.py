@@ -39,13 +39,25 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _load(args: argparse.Namespace):
-    from narank.predictor import Ranker
-    from narank.pretrained import load_pretrained
+ACCURACIES = ("valid_acc", "test_acc")
 
-    if args.pretrained:
-        return load_pretrained(args.pretrained)
-    return Ranker.load(args.checkpoint)
+
+def _load(args: argparse.Namespace):
+    from narank.cli.rankers import load_ranker
+
+    return load_ranker(args.pretrained, args.checkpoint)
+
+
+def name_by_columns(rows: list[dict[str, Any]], space: str, dataset: str) -> list[dict[str, Any]]:
+    """Rows whose accuracies are keyed by the column they come from: a table with one accuracy
+    column (NATS-SSS: test accuracy only) gives it as `test_acc`, not as `valid_acc`."""
+    from narank.spaces import get_space
+
+    cols = get_space(space).columns(dataset)
+    if cols.has_test:
+        return rows
+    key = cols.train.removeprefix(f"{dataset}_")
+    return [{(key if k == "valid_acc" else k): v for k, v in row.items()} for row in rows]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     ranker = _load(args)
     pairs, info = top_cells(ranker, args.top, args.candidates, args.seed)
     rows, found = with_truth(pairs, ranker.space, ranker.dataset, args.data)
+    rows = name_by_columns(rows, ranker.space, ranker.dataset)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
@@ -72,12 +85,8 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         print("no benchmark table found: true accuracies not shown", file=sys.stderr)
     for k, row in enumerate(rows, start=1):
-        acc = ""
-        if "valid_acc" in row:
-            acc = f"  valid {row['valid_acc']:.2f}"
-            if "test_acc" in row:
-                acc += f"  test {row['test_acc']:.2f}"
-        elif "ground_truth" in row:
+        acc = "".join(f"  {c.removesuffix('_acc')} {row[c]:.2f}" for c in ACCURACIES if c in row)
+        if not acc and "ground_truth" in row:
             acc = "  (no ground truth)"
         print(f"{k:>3}. rank score {row['score']:+.3f}  tier {row['tier']}{acc}  {row['label']}")
     return 0

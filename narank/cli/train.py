@@ -16,6 +16,7 @@ from typing import Any
 
 from narank import training_data as defaults
 from narank.cli import args as num
+from narank.cli.device import add_device_argument
 from narank.threads import add_threads_argument
 
 DESCRIPTION = (
@@ -95,6 +96,7 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_argument(p)
+    add_device_argument(p, used=False)
 
 
 def ranker_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -129,6 +131,7 @@ def _target_path(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from narank.benchmarks import require_table_file
     from narank.checkpoint import check_output_path, output_lock
+    from narank.cli.device import check_device
     from narank.errors import NarankError
     from narank.training_data import check_train_size
 
@@ -143,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None and not Path(args.resume).is_file():
         raise NarankError(f"{args.resume}: checkpoint not found; --resume takes a file written by "
                           "`narank train` (it is written every --checkpoint-every epochs)")
+    check_device(args.device, "train", used=False)
     if args.space is not None or args.resume is None:
         require_table_file(args.space or "nb101", args.data)  # before torch: errors in a second
     from narank.threads import set_threads

@@ -259,6 +259,22 @@ def shape_excess(control_scores: np.ndarray, acc: np.ndarray, control_max: float
     return 0.0 if math.isnan(tau) else max(0.0, abs(tau) - control_max)
 
 
+def control_verdict(control_scores: np.ndarray, control_tau: float,
+                    control_max: float) -> tuple[bool | None, str | None]:
+    """(passes the random-tensor control?, why, when its tau is NaN).
+
+    A NaN control tau has two causes that mean opposite things: scores that are constant on random
+    tensors carry no ranking from the shapes alone (the control is passed, and the note says so);
+    NaN scores on random tensors leave the control unchecked (None, not a pass).
+    """
+    if not math.isnan(control_tau):
+        return abs(control_tau) <= control_max, None
+    if np.isnan(control_scores).any():
+        return None, "control not checked: the program gives NaN scores on random tensors"
+    return True, ("control tau is undefined because the program's scores on random tensors are constant: "
+                  "the shapes alone give it no ranking")
+
+
 # ---------------------------------------------------------------------------- the GP loop
 
 
@@ -479,9 +495,11 @@ def choose_program(
             }
         )
     for r in rows:
-        r["passes_control"] = not (abs(np.nan_to_num(r["control_tau"])) > config.control_max)
+        r["passes_control"], note = control_verdict(ctrl[r["formula"]], r["control_tau"], config.control_max)
+        if note:
+            r["control_note"] = note
     usable = [r for r in rows if not math.isnan(r["val_tau"])] or rows
-    preferred = [r for r in usable if r["passes_control"]] or usable
+    preferred = [r for r in usable if r["passes_control"] is True] or usable
     best = max(preferred, key=lambda r: np.nan_to_num(r["val_tau"], nan=-2))
     return best["formula"], rows
 
@@ -591,7 +609,8 @@ def evolve(
         "evolution_seconds": seconds,
         "statistics_seconds": stats_seconds,
         "total_seconds": time.perf_counter() - started,
-        **{k: chosen[k] for k in ("evo_tau", "val_tau", "control_tau", "passes_control")},
+        **{k: chosen[k] for k in ("evo_tau", "val_tau", "control_tau", "passes_control", "control_note")
+           if k in chosen},
         "evolution_ids": evo_ids,
         "validation_ids": val_ids,
     }

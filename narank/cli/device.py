@@ -1,0 +1,52 @@
+"""`--device` of the commands that run torch: cpu (default), cuda or cuda:N, checked before work.
+
+Only `narank oneshot` moves its work to the device today; the other commands accept and check
+the option (so scripts can pass it everywhere) and say on stderr that they run on the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from narank.errors import NarankError
+
+_DEVICE = re.compile(r"cpu|cuda(:\d{1,3})?")
+
+
+def device_name(text: str) -> str:
+    """argparse type: 'cpu', 'cuda' or 'cuda:N' (other torch devices are not supported)."""
+    name = text.strip().lower()
+    if not _DEVICE.fullmatch(name):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a supported device: give cpu, cuda or cuda:N")
+    return name
+
+
+def add_device_argument(p: argparse.ArgumentParser, used: bool = True) -> None:
+    """Register `--device` on a subcommand parser; `used` says whether the command runs on it."""
+    where = "" if used else " (accepted and checked; this command still runs on the CPU)"
+    p.add_argument("--device", type=device_name, default="cpu",
+                   help=f"torch device: cpu, cuda or cuda:N (default cpu){where}")
+
+
+def check_device(name: str, command: str, used: bool = True) -> str:
+    """The device if it exists here; NarankError (one line, exit 2) when CUDA or that GPU is absent.
+
+    A command that cannot use the GPU yet (`used` False) says so on stderr and runs on the CPU.
+    """
+    if not name.startswith("cuda"):
+        return name
+    import torch
+
+    if not torch.cuda.is_available():
+        raise NarankError(f"--device {name}: CUDA is not available here; use --device cpu")
+    index = int(name.partition(":")[2] or 0)
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise NarankError(f"--device {name}: this machine has {count} CUDA device(s), cuda:0 to "
+                          f"cuda:{count - 1}")
+    if not used:
+        print(f"narank {command}: note: --device {name} is accepted, but {command} runs on the CPU "
+              "for now", file=sys.stderr)
+    return name
