@@ -253,3 +253,45 @@ def test_python_api_search_and_proxy_score(c10, nb201_csv, tmp_path):
 
     got = narank.proxies.score("sed", [arch], space="nb201")
     assert got[0] == sed_score(get_space("nb201").parse(arch))
+
+
+def _cli(*args: str, cwd: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NARANK_QUIET_TABLES": "1", "NARANK_CACHE": str(cwd / "cache"), **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "narank", *args], capture_output=True, timeout=600, cwd=cwd,
+                          env=env)
+
+
+def test_cli_real_search_with_a_command_and_resume(c10, nb201_csv, tmp_path):
+    """`narank search --evaluate CMD` picks what the table search picks; `--resume` re-runs nothing."""
+    env = {"NARANK_DATA": str(nb201_csv.parents[1])}
+    command = f"{sys.executable} {PRINTER} --arch {{arch}} --out {{out}}"
+    done = _cli("search", "--space", "nb201", "--evaluate", command, "--budget", "12", "--methods", "narank",
+                "--first-seed", "4", "--run-dir", "run", "--json", cwd=tmp_path, env_extra=env)
+    assert done.returncode == 0, done.stderr.decode()[-1500:]
+    out = json.loads(done.stdout.decode())
+    ref = _table_search(c10, "narank", 12, 4)
+    assert [t["id"] for t in out["history"]] == [t.id for t in ref.trials()]
+    assert out["evaluated_now"] == 12 and out["history"][0]["test"] is not None
+    again = _cli("search", "--resume", "run", "--json", cwd=tmp_path, env_extra=env)
+    assert again.returncode == 0, again.stderr.decode()[-1500:]
+    assert json.loads(again.stdout.decode())["evaluated_now"] == 0
+    busy = _cli("search", "--evaluate", command, "--run-dir", "run", "--methods", "narank", cwd=tmp_path,
+                env_extra=env)
+    assert busy.returncode == 2 and b"--resume run" in busy.stderr
+    two = _cli("search", "--evaluate", command, "--methods", "narank,rea", cwd=tmp_path, env_extra=env)
+    assert two.returncode == 2 and b"one method" in two.stderr
+
+
+def test_cli_search_on_a_users_table(nb201_csv, tmp_path):
+    """`--table my.csv --label-column acc`: a subset of NB201 in a user's own columns is searched."""
+    import pandas as pd
+
+    frame = pd.read_csv(nb201_csv).sample(400, random_state=0)
+    frame[["arch_str", "cifar10_valid_acc"]].rename(columns={"arch_str": "net", "cifar10_valid_acc": "acc"}) \
+        .to_csv(tmp_path / "mine.csv", index=False)
+    done = _cli("search", "--space", "nb201", "--table", "mine.csv", "--arch-column", "net", "--label-column",
+                "acc", "--budget", "20", "--seeds", "2", "--methods", "rea,random", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode()[-1500:]
+    out = json.loads(done.stdout.decode())
+    picked = {r["id"] for m in out["methods"].values() for r in m["runs"]}
+    assert picked <= {str(i) for i in frame["index"]}

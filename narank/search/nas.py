@@ -9,6 +9,7 @@ nothing that finished is evaluated again.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from narank.search.ask_tell import Search, Trial
 from narank.store import ResultStore
 
 STATE = "search.json"
+EVALUATOR = "evaluator.json"
 
 
 @dataclass
@@ -30,8 +32,9 @@ class NASResult:
 
     search: Search
     run_dir: Path | None
-    seconds: float
+    seconds: float  # from the first evaluation asked for to the last told (cluster start excluded)
     evaluated: int  # evaluations run by this call (not replayed from the history)
+    setup_seconds: float = 0.0  # starting the Dask cluster (or joining it)
 
     @property
     def best(self) -> Trial | None:
@@ -119,8 +122,11 @@ def run_search(search: Search, evaluator: Evaluator, workers: int = 1, scheduler
         best = search.best
         bar.set_postfix(best=f"{best.value:.2f}" if best else "-")
 
+    setup = 0.0
     try:
         with dask_client(workers, scheduler, client) as dc:
+            setup = time.perf_counter() - start
+            start = time.perf_counter()
             if dc is None:
                 while not search.finished:
                     cells = search.ask(1)
@@ -153,7 +159,7 @@ def run_search(search: Search, evaluator: Evaluator, workers: int = 1, scheduler
     if state is not None:
         search.save(state)
     store.maybe_compact()
-    return NASResult(search, run_dir, time.perf_counter() - start, evaluated)
+    return NASResult(search, run_dir, time.perf_counter() - start, evaluated, setup)
 
 
 def nas(space: Any, method: str = "narank", dataset: str | None = None, budget: int = 100,
@@ -176,6 +182,34 @@ def nas(space: Any, method: str = "narank", dataset: str | None = None, budget: 
         table = load_table(space, data)
     s = Search(space, method, dataset, budget, random_state, table, settings)
     return run_search(s, evaluator, workers, scheduler, run_dir, progress=progress)
+
+
+def save_evaluator(run_dir: str | Path, evaluator: Evaluator) -> Path:
+    """Write what the evaluator is (its kind and fields) beside the search, so a resume uses it."""
+    from dataclasses import asdict
+
+    from narank.atomic import atomic_write_bytes
+
+    return atomic_write_bytes(Path(run_dir) / EVALUATOR,
+                              json.dumps({"kind": evaluator.name, **asdict(evaluator)}, indent=1).encode())
+
+
+def load_evaluator(run_dir: str | Path) -> Evaluator:
+    """The evaluator a run folder's search was started with."""
+    from narank.evaluators import CommandEvaluator, TableEvaluator, TrainingEvaluator
+
+    path = Path(run_dir) / EVALUATOR
+    try:
+        data = json.loads(path.read_text())
+        kind = data.pop("kind")
+        cls = {"training": TrainingEvaluator, "command": CommandEvaluator, "table": TableEvaluator}[kind]
+        data.pop("name", None)
+        return cls(**data)
+    except FileNotFoundError:
+        raise NarankError(f"{run_dir}: no {EVALUATOR} here; give the --run-dir of an earlier search") \
+            from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise NarankError(f"{path}: not a readable evaluator description ({exc})") from None
 
 
 def resume_search(run_dir: str | Path, table: Any = None) -> Search:

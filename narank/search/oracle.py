@@ -43,11 +43,11 @@ class OracleTable:
     no separate test accuracy (`test` is None) and reports the searched one.
     """
 
-    def __init__(self, table: BenchmarkTable, dataset: str):
+    def __init__(self, table: BenchmarkTable, dataset: str, columns: Any = None):
         self.table = table
         self.space = table.space
         self.dataset = self.space.dataset(dataset)
-        self.columns = self.space.columns(self.dataset)
+        self.columns = columns or self.space.columns(self.dataset)  # a user's table names its own
         self.pos = table.positions
         self.valid = table.targets(self.columns.train)
         has_test = self.columns.has_test and self.columns.evaluate in table.metrics.columns
