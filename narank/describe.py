@@ -56,7 +56,7 @@ class Describer:
         key = obj
         if isinstance(obj, dict) and len(obj) == 1 and set(obj) & {"id", "hash"}:
             key = str(next(iter(obj.values())))
-            if "hash" in obj and self.space.name == "nb101" and not self.space.is_id(key.strip()):
+            if "hash" in obj and self.space.id_name == "hash" and not self.space.is_id(key.strip()):
                 raise InvalidCellError(f"{key.strip()!r} is not an NB101 module hash: a hash is 32 hex "
                                        "digits 0-9a-f (as `narank enumerate --space nb101` lists them)")
         if isinstance(key, str) and self.space.is_id(key.strip()):

@@ -69,9 +69,12 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run or resume the search and print its result."""
-    if args.space != "nb201":
-        raise NarankError(f"--space {args.space}: one-shot search has an NB201 supernet only; "
-                          "use --space nb201")
+    from narank.search.oneshot.supernet import SPACE as SUPERNET_SPACE
+    from narank.spaces import get_space
+
+    if get_space(args.space) is not SUPERNET_SPACE:  # the supernet says which space it searches
+        raise NarankError(f"--space {args.space}: one-shot search has an {SUPERNET_SPACE.title} supernet "
+                          f"only; use --space {SUPERNET_SPACE.name}")
     if args.checkpoint_every < 1:
         raise NarankError("--checkpoint-every must be at least 1")
     if args.images != "digits" and not Path(args.images).exists():
