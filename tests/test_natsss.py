@@ -311,3 +311,16 @@ def test_bad_canonical_file(table, tmp_path: Path):
         SPACE.read_table(_write(bad, tmp_path / "c", "natsss.csv"))
     with pytest.raises(DataFileError, match="no accuracy column"):
         SPACE.read_table(_write(frame[["index", "arch"]], tmp_path / "d", "natsss.csv"))
+
+
+def test_table_announcement_names_every_file_read(data_root, capsys, monkeypatch):
+    """MONET keeps one file per dataset and narank reads them together: the stderr line names them
+    all, not only Cifar10-NATS.csv, whatever dataset is asked for."""
+    from narank.benchmarks import loader
+
+    monkeypatch.delenv("NARANK_QUIET_TABLES", raising=False)
+    monkeypatch.setattr(loader, "_ANNOUNCED", set())
+    monkeypatch.setattr(loader, "_CACHE", {})
+    loader.load_table("natsss", data_root)
+    err = capsys.readouterr().err
+    assert "Cifar10-NATS.csv" in err and "Cifar100-NATS.csv" in err and "ImageNet-NATS.csv" in err, err

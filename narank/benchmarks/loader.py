@@ -74,6 +74,9 @@ def _announce(space: SearchSpace, file: Path, table: BenchmarkTable) -> None:
     if space.size and len(table) < space.size and file.name.endswith("_official.csv"):
         note = (f"; partial: {len(table):,} of {space.size:,} cells (converted with --allow-partial); "
                 f"delete it to use {space.canonical_table}")
+    others = [f.name for f in getattr(table, "read_from", ()) if f.name != file.name]
+    if others:  # one file per dataset, read together (NATS-SSS from MONET): name them all
+        note += f"; with {', '.join(others)} beside it"
     print(f"narank: {space.name} table {file} ({len(table):,} cells{note})", file=sys.stderr)
 
 

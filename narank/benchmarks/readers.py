@@ -91,7 +91,10 @@ def read_natsss_table(space: SearchSpace, file: Any) -> BenchmarkTable:
     else:
         frame = natsss.read_canonical(path)
     frame.index = pd.Index([str(i) for i in range(natsss.NUM_CELLS)], name="id")
-    return BenchmarkTable(space, frame, source=path)
+    table = BenchmarkTable(space, frame, source=path)
+    if path.name in natsss.MONET_FILES.values():  # one file per dataset: the siblings were read too
+        table.read_from = [f for f in (path.parent / n for n in natsss.MONET_FILES.values()) if f.is_file()]
+    return table
 
 
 def natsss_table_cells(space: SearchSpace, metrics: pd.DataFrame) -> list[natsss.NATSSSCell]:

@@ -49,6 +49,8 @@ class BenchmarkTable:
         self.space = get_space(space)
         self.metrics = metrics
         self.source = None if source is None else Path(source)
+        #: every file the table was read from (the source, or several for one file per dataset)
+        self.read_from: list[Path] = [] if source is None else [Path(source)]
         if self.source is not None:  # read from a file: refuse accuracies that are not percentages
             self._check_accuracies()
         self._cells: list | None = None
