@@ -24,9 +24,10 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 
 def evaluate_ranker(ranker: Ranker, table: BenchmarkTable, target: str = "valid",
-                    exclude_ids: Sequence[str] | None = None) -> dict[str, float]:
-    """Metrics of `ranker` on every labelled cell of `table` outside its training ids."""
-    cols = get_space(ranker.space).columns(ranker.dataset, target)
+                    exclude_ids: Sequence[str] | None = None, columns: Any = None) -> dict[str, float]:
+    """Metrics of `ranker` on every labelled cell of `table` outside its training ids (`columns`
+    names the columns of a user's own table; default: the space's)."""
+    cols = columns or get_space(ranker.space).columns(ranker.dataset, target)
     cells, truth, ids = labelled(table, cols.evaluate)
     excluded = set(ranker.manifest.get("train_ids", [])) | set(exclude_ids or ())
     keep = [i for i, cid in enumerate(ids) if cid not in excluded]
@@ -39,8 +40,10 @@ def evaluate_ranker(ranker: Ranker, table: BenchmarkTable, target: str = "valid"
 
 def evaluate_saved(checkpoint: str | os.PathLike | None = None, pretrained: str | None = None,
                    space: str | None = None, dataset: str | None = None,
-                   data: str | os.PathLike | None = None) -> tuple[Ranker, dict[str, Any]]:
-    """Load a checkpoint file or a shipped ranker, check its space/dataset, judge it on held-out cells.
+                   data: str | os.PathLike | None = None, table: Any = None,
+                   label_column: str | None = None) -> tuple[Ranker, dict[str, Any]]:
+    """Load a checkpoint file or a shipped ranker, check its space/dataset, judge it on held-out cells
+    (of the space's table, or of a user's `table` with its `label_column`).
 
     Returns (ranker, {space, dataset, **metrics}); the target column is the one it was trained on.
     """
@@ -54,8 +57,16 @@ def evaluate_saved(checkpoint: str | os.PathLike | None = None, pretrained: str 
         raise NarankError(f"this ranker is for space {ranker.space!r}, not {space!r}")
     if dataset is not None and get_space(ranker.space).dataset(dataset) != ranker.dataset:
         raise NarankError(f"this ranker is for dataset {ranker.dataset!r}, not {dataset!r}")
-    table = get_space(ranker.space).table(data)
-    metrics = evaluate_ranker(ranker, table, ranker.manifest.get("target", "valid"))
+    columns = None
+    if table is None:
+        table = get_space(ranker.space).table(data)
+    else:
+        from narank.spaces import TableColumns
+
+        if table.space.name != ranker.space:
+            raise NarankError(f"the table is of space {table.space.name!r}, the ranker of {ranker.space!r}")
+        columns = TableColumns(label_column, label_column, "params_M", None)
+    metrics = evaluate_ranker(ranker, table, ranker.manifest.get("target", "valid"), columns=columns)
     return ranker, {"space": ranker.space, "dataset": ranker.dataset, **metrics}
 
 

@@ -170,7 +170,8 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
                  train_size: int | None = None, seed: int = 0, target: str = "valid",
                  data: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
                  resume: str | os.PathLike | None = None,
-                 checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+                 checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY, table: Any = None,
+                 label_column: str | None = None,
                  **ranker_params: Any) -> tuple[Ranker, dict[str, Any]]:
     """Train a ranker on a seeded split of a benchmark table, judge it on the rest, save it.
 
@@ -183,7 +184,9 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
     `resume` continues a checkpoint's training with its own settings up to `epochs` (the only
     parameter it accepts, with verbose); the result is the one an uninterrupted run would give;
     `space=None` (and `dataset=None`) then take the checkpoint's. Every argument and the output
-    path are checked before the table is read or a model built.
+    path are checked before the table is read or a model built. `table` (a BenchmarkTable, e.g. a
+    user's CSV read by `narank.benchmarks.user_table.read_user_csv`) with its `label_column`
+    replaces the space's benchmark table.
     Returns (ranker, summary of held-out metrics).
     """
     from narank.benchmarks import require_table_file
@@ -200,6 +203,12 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
     space = get_space(space if space is not None else "nb101")
     dataset = space.dataset(dataset)
     cols = space.columns(dataset, target)
+    if table is not None:
+        from narank.spaces import TableColumns
+
+        if label_column is None or label_column not in table.metrics.columns:
+            raise NarankError(f"give the label column of your table (one of {list(table.metrics.columns)})")
+        cols = TableColumns(label_column, label_column, "params_M", None)
     if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 0:
         raise NarankError(f"checkpoint_every must be an integer >= 0 (0 = only at the end), "
                           f"got {checkpoint_every!r}")
@@ -217,7 +226,8 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
                               "{n_train} or {seed}") from None
     if resume is None:
         Ranker(space=space.name, dataset=dataset, **ranker_params)._validate()
-    require_table_file(space, data)
+    if table is None:
+        require_table_file(space, data)
     if ranker is not None:
         if ranker.space != space.name or ranker.dataset != dataset:
             raise NarankError(f"{resume} is a {ranker.space}/{ranker.dataset} ranker, not {space.name}/"
@@ -232,8 +242,10 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
         ranker.set_params(**ranker_params)
         seed = int(ranker.manifest.get("split_seed", seed))
         target = str(ranker.manifest.get("target", target))
-        cols = space.columns(dataset, target)
-    table = space.table(data)
+        if table is None:
+            cols = space.columns(dataset, target)
+    if table is None:
+        table = space.table(data)
     cells, acc, ids = labelled(table, cols.train)
     start = time.time()
     if ranker is not None:
@@ -252,7 +264,7 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
         ranker.fit([cells[i] for i in train_pos], acc[train_pos], checkpoint=path,
                    checkpoint_every=checkpoint_every, manifest_extra={"split_seed": seed, "target": target})
     fit_seconds = round(time.time() - start, 2)
-    metrics = evaluate_ranker(ranker, table, target)
+    metrics = evaluate_ranker(ranker, table, target, columns=cols)
     n_train = len(ranker.manifest["train_ids"])
     ranker.manifest.update({"metrics": metrics, "target": target, "fit_seconds": fit_seconds})
     if path is not None:

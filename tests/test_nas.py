@@ -295,3 +295,25 @@ def test_cli_search_on_a_users_table(nb201_csv, tmp_path):
     out = json.loads(done.stdout.decode())
     picked = {r["id"] for m in out["methods"].values() for r in m["runs"]}
     assert picked <= {str(i) for i in frame["index"]}
+
+
+def test_cli_train_and_evaluate_on_a_users_table(nb201_csv, tmp_path):
+    """`narank train/evaluate --table my.csv --arch-column --label-column`: a ranker is trained and
+    judged on a user's CSV (a subset of NB201 in its own column names), no benchmark table needed."""
+    import pandas as pd
+
+    frame = pd.read_csv(nb201_csv).sample(300, random_state=1)
+    mine = frame[["arch_str", "cifar100_valid_acc"]].rename(columns={"arch_str": "net",
+                                                                      "cifar100_valid_acc": "acc"})
+    mine.to_csv(tmp_path / "mine.csv", index=False)
+    env = {"NARANK_DATA": str(tmp_path / "nowhere")}  # the official table is not used
+    done = _cli("train", "--space", "nb201", "--table", "mine.csv", "--arch-column", "net", "--label-column",
+                "acc", "--train-size", "100", "--epochs", "30", "--dim", "16", "--layers", "1", "--quiet",
+                "--out", "r.pt", "--json", cwd=tmp_path, env_extra=env)
+    assert done.returncode == 0, done.stderr.decode()[-1500:]
+    trained = json.loads(done.stdout.decode())
+    assert trained["n_train"] == 100 and trained["n_test"] == 200 and trained["kendall_tau"] > 0.3
+    judged = _cli("evaluate", "--checkpoint", "r.pt", "--table", "mine.csv", "--arch-column", "net",
+                  "--label-column", "acc", "--json", cwd=tmp_path, env_extra=env)
+    assert judged.returncode == 0, judged.stderr.decode()[-1500:]
+    assert json.loads(judged.stdout.decode())["kendall_tau"] == pytest.approx(trained["kendall_tau"])

@@ -29,6 +29,10 @@ def add_parser(sub) -> None:
     p.add_argument("--space", help="check that the ranker is for this space (default: the ranker's)")
     p.add_argument("--dataset", help="check that the ranker is for this dataset (default: the ranker's)")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA, ./data)")
+    p.add_argument("--table", help="judge on your own CSV of architectures and accuracies (with "
+                   "--arch-column and --label-column); cells the ranker trained on are left out")
+    p.add_argument("--arch-column", default="arch", help="--table's architecture column (default arch)")
+    p.add_argument("--label-column", default="accuracy", help="--table's accuracy column (default accuracy)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     add_threads_argument(p)
     add_device_argument(p, used=False)
@@ -53,7 +57,16 @@ def run(args: argparse.Namespace) -> int:
             raise CheckpointError(f"no pretrained ranker named {args.pretrained!r}; available: "
                                   f"{', '.join(sorted(shipped)) or 'none'}")
         space = space or shipped[args.pretrained]["space"]
-    if space is not None:
+    table = None
+    if args.table is not None:
+        from narank.benchmarks.user_table import read_user_csv
+        from narank.checkpoint import load_checkpoint
+        from narank.spaces import get_space
+
+        table_space = get_space(space or load_checkpoint(args.checkpoint)["manifest"]["space"])
+        table = read_user_csv(table_space, args.table, args.arch_column, (args.label_column,),
+                              costs=table_space.has("params_M"))
+    elif space is not None:
         require_table_file(space, args.data)  # before any model loads: errors in a second
     from narank.cli.train import format_metrics
     from narank.evaluate import evaluate_saved
@@ -62,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     if args.checkpoint is not None:
         check_width(args.checkpoint)
-    _, out = evaluate_saved(args.checkpoint, args.pretrained, args.space, args.dataset, args.data)
+    _, out = evaluate_saved(args.checkpoint, args.pretrained, args.space, args.dataset, args.data,
+                            table, args.label_column if table is not None else None)
     if args.json:
         print(json.dumps(out))
     else:

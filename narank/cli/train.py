@@ -93,6 +93,10 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
                    "its own epochs, or --epochs if larger (same result as an uninterrupted run; the "
                    "learning-rate warm-up is not repeated, the cosine decay is stretched to the new end)")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA, ./data)")
+    p.add_argument("--table", help="your own CSV of architectures and accuracies instead of the benchmark "
+                   "table (with --arch-column and --label-column)")
+    p.add_argument("--arch-column", default="arch", help="--table's architecture column (default arch)")
+    p.add_argument("--label-column", default="accuracy", help="--table's accuracy column (default accuracy)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_argument(p)
@@ -147,7 +151,15 @@ def run(args: argparse.Namespace) -> int:
         raise NarankError(f"{args.resume}: checkpoint not found; --resume takes a file written by "
                           "`narank train` (it is written every --checkpoint-every epochs)")
     check_device(args.device, "train", used=False)
-    if args.space is not None or args.resume is None:
+    table = None
+    if args.table is not None:
+        from narank.benchmarks.user_table import read_user_csv
+        from narank.spaces import get_space
+
+        user_space = get_space(args.space or "nb101")
+        table = read_user_csv(user_space, args.table, args.arch_column, (args.label_column,),
+                              costs=user_space.has("params_M"))
+    elif args.space is not None or args.resume is None:
         require_table_file(args.space or "nb101", args.data)  # before torch: errors in a second
     from narank.threads import set_threads
     from narank.train import train_ranker
@@ -160,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         _, summary = train_ranker(space, args.dataset, train_size=args.train_size, seed=args.seed,
                                   target=args.target, data=args.data, out=out, resume=args.resume,
                                   checkpoint_every=args.checkpoint_every, verbose=not args.quiet,
+                                  table=table, label_column=args.label_column if table is not None else None,
                                   **ranker_params(args))
     if args.json:
         print(json.dumps(summary))
