@@ -36,13 +36,16 @@ def _parse_arch(space: SearchSpace, text: str):
 
 
 def read_user_csv(space: str | SearchSpace, file: str | os.PathLike, arch_column: str = "arch",
-                  label_columns: Sequence[str] = ("accuracy",), costs: bool = False,
+                  label_columns: Sequence[str] = ("accuracy",), costs: bool | None = None,
                   quiet: bool = False) -> BenchmarkTable:
     """A BenchmarkTable of `space` from a user's CSV, indexed by canonical id (see module doc).
 
-    `costs=True` adds `params_M` (and `flops_M`) from the space where the CSV has none.
+    `costs` adds `params_M` (and `flops_M`) from the space where the CSV has none; by default
+    where the space has costs.
     """
     space = get_space(space)
+    if costs is None:
+        costs = space.has("params_M")
     file = Path(file)
     try:
         frame = pd.read_csv(file, dtype={arch_column: str})

@@ -35,17 +35,14 @@ def check_device(name: str, command: str, used: bool = True) -> str:
 
     A command that cannot use the GPU yet (`used` False) says so on stderr and runs on the CPU.
     """
+    from narank.devices import cuda_problem
+
+    problem = cuda_problem(name)
+    if problem is not None:
+        fix = "; use --device cpu" if problem.startswith("CUDA") else ""
+        raise NarankError(f"--device {name}: {problem}{fix}")
     if not name.startswith("cuda"):
         return name
-    import torch
-
-    if not torch.cuda.is_available():
-        raise NarankError(f"--device {name}: CUDA is not available here; use --device cpu")
-    index = int(name.partition(":")[2] or 0)
-    count = torch.cuda.device_count()
-    if index >= count:
-        raise NarankError(f"--device {name}: this machine has {count} CUDA device(s), cuda:0 to "
-                          f"cuda:{count - 1}")
     if not used:
         print(f"narank {command}: note: --device {name} is accepted, but {command} runs on the CPU "
               "for now", file=sys.stderr)

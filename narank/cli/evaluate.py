@@ -64,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
         from narank.spaces import get_space
 
         table_space = get_space(space or load_checkpoint(args.checkpoint)["manifest"]["space"])
-        table = read_user_csv(table_space, args.table, args.arch_column, (args.label_column,),
-                              costs=table_space.has("params_M"))
+        table = read_user_csv(table_space, args.table, args.arch_column, (args.label_column,))
     elif space is not None:
         require_table_file(space, args.data)  # before any model loads: errors in a second
     from narank.cli.train import format_metrics

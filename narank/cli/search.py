@@ -93,8 +93,7 @@ def _user_table(space: Any, args: argparse.Namespace) -> Any:
     """The user's --table, read for `space` (unparseable lines reported; clear errors)."""
     from narank.benchmarks.user_table import read_user_csv
 
-    return read_user_csv(space, args.table, args.arch_column, (args.label_column,),
-                         costs=space.has("params_M"))
+    return read_user_csv(space, args.table, args.arch_column, (args.label_column,))
 
 
 def run_real(args: argparse.Namespace, space: Any, dataset: str) -> int:

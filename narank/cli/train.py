@@ -157,8 +157,7 @@ def run(args: argparse.Namespace) -> int:
         from narank.spaces import get_space
 
         user_space = get_space(args.space or "nb101")
-        table = read_user_csv(user_space, args.table, args.arch_column, (args.label_column,),
-                              costs=user_space.has("params_M"))
+        table = read_user_csv(user_space, args.table, args.arch_column, (args.label_column,))
     elif args.space is not None or args.resume is None:
         require_table_file(args.space or "nb101", args.data)  # before torch: errors in a second
     from narank.threads import set_threads

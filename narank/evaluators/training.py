@@ -146,8 +146,11 @@ def _accuracy(model: Any, x: Any, y: Any, device: Any) -> float:
 def _device(name: str) -> Any:
     import torch
 
+    from narank.devices import cuda_problem
+
     if not isinstance(name, str) or not (name == "cpu" or name.startswith("cuda")):
         raise NarankError(f"device {name!r}: use cpu, cuda or cuda:N")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise NarankError(f"device {name!r}: CUDA is not available on this machine; use cpu")
+    problem = cuda_problem(name)
+    if problem is not None:
+        raise NarankError(f"device {name!r}: {problem}; use cpu")
     return torch.device(name)

@@ -1,10 +1,11 @@
 """Read an EZNAS formula without running it: names, parentheses and commas only, typed against the
 primitive set.
 
-DEAP's `PrimitiveTree.from_string` hands unknown tokens to `eval()`, so a program file could run any
-code. This reader knows only the primitive set's names (primitives, the 22 tensor leaves and `one`);
-anything else is refused with the offending token named. A parsed formula becomes a DEAP tree (for
-the evolution) and a tree of plain function calls (for scoring): nothing is ever evaluated as text.
+DEAP's `PrimitiveTree.from_string` hands unknown tokens to Python's expression evaluator, so a
+program file read with it could run any code (narank no longer calls it anywhere). This reader
+knows only the primitive set's names (primitives, the 22 tensor leaves and `one`); anything else is
+refused with the offending token named. A parsed formula becomes a DEAP tree (for the evolution) and
+a tree of plain function calls (for scoring): nothing is ever evaluated as text.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import numpy as np
 
 from narank.errors import InvalidCellError, NarankError
 from narank.spaces import SearchSpace, TableColumns
+from narank.spaces.base import as_rng
 from narank.spaces.interchange import edge_cell_to_networkx, edge_ops_from_networkx, is_networkx
 from narank.specs.ops import OPS, EdgeOp
 
@@ -152,15 +153,6 @@ class EdgeSpecSpace(SearchSpace):
     def describe(self, cell: SpecCell) -> dict[str, Any]:
         return {"space": self.name, "id": self.canonical_id(cell), "arch": self.arch(cell.ops)}
 
-    def dataset(self, name: str | None) -> str:
-        if name is None:
-            return self.datasets[0]
-        key = str(name).strip().lower().replace("-", "_")
-        if key not in self.datasets:
-            raise NarankError(f"dataset {name!r} is not in {self.name}; choose from "
-                              f"{', '.join(self.datasets)}")
-        return key
-
     @property
     def size(self) -> int:
         return len(self.op_names) ** len(self.edges)
@@ -174,15 +166,12 @@ class EdgeSpecSpace(SearchSpace):
     def enumerate(self) -> Sequence[SpecCell] | None:
         return self._all
 
-    def _rng(self, rng: Any) -> np.random.Generator:
-        return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
     def sample(self, n: int, rng: Any = None) -> list[SpecCell]:
-        draws = self._rng(rng).integers(0, len(self.op_names), (n, len(self.edges)))
+        draws = as_rng(rng).integers(0, len(self.op_names), (n, len(self.edges)))
         return [SpecCell(self.name, tuple(self.op_names[i] for i in row)) for row in draws]
 
     def mutate(self, cell: SpecCell, rng: Any = None) -> SpecCell:
-        gen = self._rng(rng)
+        gen = as_rng(rng)
         edge = int(gen.integers(len(self.edges)))
         choices = [op for op in self.op_names if op != cell.ops[edge]]
         ops = list(cell.ops)
