@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
@@ -26,6 +27,16 @@ def random_forest_scores(train_cells: Sequence, train_acc: np.ndarray, test_cell
     return model.predict(onehot_features(test_cells))
 
 
+def xgb_regressor(seed: int = 0, n_jobs: int = 1, n_estimators: int = 500) -> Any:
+    """The project's one XGBoost setting (fixed, never tuned on test labels): a few hundred
+    shallow-ish boosted trees with row and column subsampling, in GRAF's spirit."""
+    from xgboost import XGBRegressor
+
+    return XGBRegressor(n_estimators=n_estimators, learning_rate=0.05, max_depth=6, subsample=0.8,
+                        colsample_bytree=0.8, min_child_weight=1, random_state=seed, n_jobs=n_jobs,
+                        tree_method="hist")
+
+
 #: tabular models of the GRAF baselines; fixed settings (never tuned on test labels)
 TABULAR_MODELS = ("xgb", "rf")
 
@@ -34,15 +45,10 @@ def tabular_scores(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
                    seed: int = 0, n_jobs: int = 1) -> np.ndarray:
     """Fit XGBoost (`xgb`) or a random forest (`rf`) on per-cell feature rows; predict the test rows.
 
-    Settings follow GRAF's defaults in spirit: a few hundred shallow-ish boosted trees with row
-    and column subsampling; a 500-tree forest with sqrt-ish feature sampling.
+    Settings: `xgb_regressor`; a 500-tree forest with sqrt-ish feature sampling.
     """
     if model == "xgb":
-        from xgboost import XGBRegressor
-
-        est = XGBRegressor(n_estimators=500, learning_rate=0.05, max_depth=6, subsample=0.8,
-                           colsample_bytree=0.8, min_child_weight=1, random_state=seed,
-                           n_jobs=n_jobs, tree_method="hist")
+        est = xgb_regressor(seed, n_jobs)
     elif model == "rf":
         est = RandomForestRegressor(n_estimators=500, max_features=0.33, random_state=seed,
                                     n_jobs=n_jobs)

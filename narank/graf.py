@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from narank.errors import NarankError
 from narank.spaces import get_space
-from narank.spaces.base import SearchSpace
+from narank.spaces.base import DenseCells, SearchSpace
 
 #: all subsets of op types up to this many types; above it, singletons and all-but-one
 MAX_ALL_SUBSETS = 5
@@ -96,8 +97,22 @@ def _dense(space: SearchSpace, structures: Sequence[tuple]) -> tuple[np.ndarray,
 
 def _structure_features(space: SearchSpace, structures: Sequence[tuple]) -> np.ndarray:
     """The structural GRAF block for distinct structures, vectorized across them."""
+    return _padded_features(_ops(space), *_dense(space, structures))
+
+
+def graf_dense(space: SearchSpace | str, dense: DenseCells) -> np.ndarray:
+    """`graf_features` of a block of `DenseCells` (a whole space in bulk, no cell objects)."""
+    space = get_space(space)
+    if _has_node_values(space):
+        raise NarankError(f"no bulk GRAF for {space.name}: its cells carry node values")
     ops = _ops(space)
-    lab, adj, n = _dense(space, structures)
+    op_of = np.array([ops.index(label) if label in ops else -1 for label in space.node_labels] + [-1])
+    return _padded_features(ops, op_of[dense.labels], dense.adj, (dense.labels >= 0).sum(axis=1))
+
+
+def _padded_features(ops: tuple[str, ...], lab: np.ndarray, adj: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """GRAF's structural block from padded arrays: op index per node (-1: input, output, padding),
+    forward adjacency, node count (the output is node n - 1)."""
     m, size = lab.shape
     rows = np.arange(m)
     out_node = n - 1

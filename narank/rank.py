@@ -40,18 +40,27 @@ class SpaceRanking:
 
 
 def score_dense(ranker: Any, dense: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, tiers) of one `DenseCells` block, through the ranker's network."""
+    """(scores, tiers) of one `DenseCells` block: the ranker's network, graph-level features and
+    tabular half, as `Ranker.rank` computes them for cell objects."""
     import torch
 
+    from narank.graph_features import dense_graph_features
     from narank.graphs import dense_batch
 
     features = tuple(ranker.manifest["node_features"])
+    gnames = tuple(ranker.manifest.get("graph_features", ()))
     batch = dense_batch(ranker.manifest["space"], dense, features)
+    values = None
+    if gnames:
+        values = dense_graph_features(ranker.manifest["space"], dense, gnames).astype(np.float32)
+        batch.g = torch.from_numpy(values)
     model = ranker.model_
     model.eval()
     with torch.inference_mode():
         logits, scores, _ = model(batch)
-    return scores.numpy().astype(np.float32), (logits.argmax(dim=1) + 1).numpy().astype(np.int8)
+    tab = ranker.tabular_scores(values) if getattr(ranker, "tabular_", None) is not None else None
+    scores = ranker.blend_scores(scores.numpy(), tab)
+    return scores.astype(np.float32), (logits.argmax(dim=1) + 1).numpy().astype(np.int8)
 
 
 def _dense_block(span: tuple[int, int], space: str, ranker: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -69,16 +78,15 @@ def _cell_block(cells: list, ranker: Any) -> tuple[np.ndarray, np.ndarray]:
 def bulk_refusal(space: SearchSpace, ranker: Any) -> str | None:
     """Why the bulk path (`dense_batch`, no cell objects) cannot score this space with this ranker;
     None when it can."""
+    from narank.graph_features import dense_graph_refusal
     from narank.graphs import dense_supported
 
     if space.dense_count() is None:
         return f"{space.name} has no bulk path"
     if not dense_supported(space, ranker.manifest["node_features"]):
         return f"the bulk path does not build node features {list(ranker.manifest['node_features'])}"
-    if ranker.manifest.get("graph_features"):
-        return (f"this ranker uses graph-level features {list(ranker.manifest['graph_features'])}, which "
-                "need cell objects that the bulk path does not build")
-    return None
+    why = dense_graph_refusal(space, ranker.manifest.get("graph_features", ()))
+    return f"the bulk path does not compute its graph-level features: {why}" if why else None
 
 
 def rank_space(space: str | SearchSpace, ranker: Any, *, block: int = BLOCK, workers: int = 1,
@@ -112,7 +120,7 @@ def rank_space(space: str | SearchSpace, ranker: Any, *, block: int = BLOCK, wor
     if cells is None:
         raise NarankError(
             f"{space.name} is too large to list as cells, and {refusal}: it cannot be ranked whole "
-            "with this ranker; use a ranker the bulk path serves (e.g. trained without --graph-features), "
+            "with this ranker; use a ranker the bulk path serves, "
             "or score chosen cells with Ranker.rank(cells)")
     cells = list(cells)
     spans = [(a, min(a + block, len(cells))) for a in range(0, len(cells), block)]

@@ -19,7 +19,11 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 ENCODERS = ("gps", "transformer", "gin")
 DEFAULT_NODE_FEATURES = ("flops", "params")
-DEFAULT_GRAPH_FEATURES: tuple[str, ...] = ()
+#: graph-level features: "auto" = every one the space offers (graf, params, flops, sed)
+DEFAULT_GRAPH_FEATURES = "auto"
+#: the tabular half blended with the GNN's score (`narank.model.tabular`); None = GNN only
+DEFAULT_TABULAR: str | None = "xgb"
+TABULAR_HEADS = ("xgb",)
 DEFAULT_ENCODER = "gin"
 DEFAULT_DIM = 64
 DEFAULT_LAYERS = 3

@@ -92,6 +92,10 @@ def test_library_train_ranker_matches_the_cli_defaults(nb201_csv, tmp_path, monk
     assert (tmp_path / "checkpoints" / "nb201-cifar10-n30-s2.pt").is_file()
 
 
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
 def test_default_settings_reproduce_the_shipped_checkpoints():
     import importlib.util
 
@@ -105,11 +109,17 @@ def test_default_settings_reproduce_the_shipped_checkpoints():
     shipped = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(shipped)
     for name, (space, dataset, size) in shipped.SHIPPED.items():
-        ranker = Ranker(space, dataset, node_features=shipped.FEATURES, epochs=shipped.EPOCHS.get(name),
-                        random_state=shipped.SEED)
+        ranker = Ranker(space, dataset, epochs=shipped.EPOCHS.get(name), random_state=shipped.SEED)
         manifest = torch.load(pretrained_path(name), weights_only=True)["manifest"]
         assert ranker.train_settings(size).to_dict() == manifest["train_config"], name
         assert len(manifest["train_ids"]) == size
+        # the default recipe: every other parameter as Ranker() has it (graph features resolved)
+        params = ranker.get_params()
+        recorded = manifest["params"]
+        for key in ("tabular", "encoder", "dim", "layers", "heads", "dropout", "tiers", "lr", "weight_decay",
+                    "node_features", "pretrain"):
+            assert recorded[key] == _plain(params[key]), (name, key)
+        assert recorded["graph_features"] == ["graf", "params", "flops", "sed"], name
 
 
 def test_resume_refuses_changed_settings_and_evaluate_checks_space(nb201_csv, tmp_path, capsys):

@@ -94,15 +94,18 @@ def test_cli_rank_prints_readable_cells_best_first(capsys):
         assert r["label"].startswith("|") and r["label"] == space.label(space.parse(int(r["index"])))
 
 
-def test_graph_feature_ranker_gets_the_real_reason_on_nb101():
+def test_bulk_refusal_names_the_missing_bulk_sed(monkeypatch):
+    """A ranker whose graph features the bulk path cannot compute is refused with the real reason."""
     from narank.errors import NarankError
     from narank.predictor import Ranker
+    from narank.spaces.base import DENSE_SED_VIEWS
 
     space = get_space("nb101")
     cells = space.sample(12, np.random.default_rng(0))
-    fitted = Ranker("nb101", "cifar10", graph_features=("params",), epochs=1, dim=8, layers=1,
+    fitted = Ranker("nb101", "cifar10", graph_features=("sed",), tabular=None, epochs=1, dim=8, layers=1,
                     random_state=0).fit(cells, np.linspace(80, 94, len(cells)))
-    with pytest.raises(NarankError, match="graph-level features"):
+    monkeypatch.setattr(type(DENSE_SED_VIEWS), "__contains__", lambda self, name: False)
+    with pytest.raises(NarankError, match="no bulk SED view"):
         rank_space("nb101", fitted, progress=False)
 
 

@@ -20,6 +20,8 @@ NB201 = get_space("nb201")
 
 
 def _small(**params) -> Ranker:
+    """The GNN alone unless the test names graph features (and the tabular half) itself."""
+    params = {"graph_features": (), "tabular": None, **params}
     return Ranker("nb201", "cifar10", dim=16, layers=1, heads=2, epochs=2, batch_size=32, **params)
 
 

@@ -29,7 +29,7 @@ CHECKPOINT_EVERY = 10
 
 # Ranker parameters the CLI exposes: option dest -> Ranker parameter name.
 RANKER_OPTIONS = ("epochs", "lr", "weight_decay", "batch_size", "lam", "tiers", "encoder", "dim",
-                  "layers", "heads", "dropout", "node_features", "graph_features", "pretrain")
+                  "layers", "heads", "dropout", "node_features", "graph_features", "pretrain", "tabular")
 
 
 def add_parser(sub) -> None:
@@ -76,7 +76,11 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--node-features", help="comma-separated extra node features (flops, params, sed, ntk); "
                    f"'' for none (default {','.join(defaults.DEFAULT_NODE_FEATURES)})")
     p.add_argument("--graph-features", help="comma-separated per-cell features added to the pooled "
-                   "embedding (graf, params, flops, sed; default none)")
+                   "embedding and fed to the tabular half (graf, params, flops, sed; '' for none; "
+                   "default auto = all that the space offers)")
+    p.add_argument("--tabular", choices=(*defaults.TABULAR_HEADS, "none"),
+                   help=f"tabular model blended with the GNN's score (default {defaults.DEFAULT_TABULAR}; "
+                        "none = the GNN alone)")
     p.add_argument("--pretrain", type=num.int_in(0, num.MAX_CELLS), metavar="N",
                    help="first pretrain the encoder on N unlabelled cells of the space (predicting GRAF, "
                         "params, FLOPs, SED; default 0 = none)")
@@ -109,6 +113,8 @@ def ranker_params(args: argparse.Namespace) -> dict[str, Any]:
     for key in ("node_features", "graph_features"):
         if key in params:
             params[key] = tuple(f.strip() for f in params[key].split(",") if f.strip())
+    if params.get("tabular") == "none":
+        params["tabular"] = None
     return params
 
 

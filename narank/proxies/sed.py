@@ -411,15 +411,21 @@ def sed_nb101_batch(specs: Sequence[tuple[np.ndarray, Sequence[str]]], channels:
     """Per-vertex SED of many pruned NB101 specs (matrix, ops), vectorized; one array per cell
     (input first, output last). `channels` fixes a single c -> c cell slot; otherwise the design
     decides: the first cell (128 -> 128), or the mean over the network's 9 cells."""
-    d = design or FROZEN
     adj, ops, sizes = nb101_padded(specs)
+    h = sed_nb101_padded(adj, ops, channels, design)
+    return [np.r_[row[:n - 1], row[-1]] for row, n in zip(h, sizes, strict=True)]
+
+
+def sed_nb101_padded(adj: np.ndarray, ops: np.ndarray, channels: int | None = None,
+                     design: SedDesign | None = None) -> np.ndarray:
+    """Per-vertex SED (n, 7) of padded NB101 cells (`nb101_padded`'s adjacency and op codes)."""
+    d = design or FROZEN
     if channels is not None:
         slots: Sequence[tuple[int, int]] = ((channels, channels),)
     else:
         slots = NB101_NETWORK if d.macro else NB101_NETWORK[:1]
     unique, counts = np.unique(np.asarray(slots), axis=0, return_counts=True)
-    h = np.average([nb101_cell_entropies(adj, ops, a, b, d) for a, b in unique], axis=0, weights=counts)
-    return [np.r_[row[:n - 1], row[-1]] for row, n in zip(h, sizes, strict=True)]
+    return np.average([nb101_cell_entropies(adj, ops, a, b, d) for a, b in unique], axis=0, weights=counts)
 
 
 def sed_nb101_nodes(cell: object, channels: int | None = None, design: SedDesign | None = None) -> np.ndarray:

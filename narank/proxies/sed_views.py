@@ -7,8 +7,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from narank.proxies.sed import sed_natsss_nodes, sed_nb101_batch, sed_nb201_nodes
-from narank.spaces.base import SED_VIEWS, SearchSpace
+from narank.proxies.sed import (
+    NB101_MAX_VERTICES,
+    NB101_OPS,
+    sed_natsss_nodes,
+    sed_nb101_batch,
+    sed_nb101_padded,
+    sed_nb201_nodes,
+)
+from narank.spaces.base import DENSE_SED_VIEWS, SED_VIEWS, DenseCells, SearchSpace
 from narank.spaces.natsss import NATSSSCell, channels_matrix
 from narank.spaces.nb101 import NB101Cell
 from narank.spaces.nb201 import NB201Cell, ops_matrix
@@ -30,3 +37,23 @@ def nb101_sed_nodes(space: SearchSpace, cells: Sequence[NB101Cell]) -> list[np.n
 def natsss_sed_nodes(space: SearchSpace, cells: Sequence[NATSSSCell]) -> list[np.ndarray]:
     """Per-node SED of the frozen design (`narank.proxies.sed.sed_natsss_nodes`)."""
     return list(sed_natsss_nodes(channels_matrix(cells)))
+
+
+@DENSE_SED_VIEWS.register("nb101")
+def nb101_dense_sed(space: SearchSpace, dense: DenseCells) -> np.ndarray:
+    """SED scores of a block of NB101 `DenseCells`: the output moves to the last padded vertex."""
+    m, n = dense.labels.shape
+    sizes = (dense.labels >= 0).sum(axis=1)
+    last = NB101_MAX_VERTICES - 1
+    # a permutation per cell: the output (size - 1) to the last slot, the padding after it one down
+    v, out = np.arange(n)[None, :], sizes[:, None] - 1
+    pos = np.where(v < out, v, np.where(v == out, last, v - 1))
+    rows = np.arange(m)[:, None, None]
+    adj = np.zeros((m, NB101_MAX_VERTICES, NB101_MAX_VERTICES), dtype=bool)
+    adj[rows, pos[:, :, None], pos[:, None, :]] = dense.adj
+    code = np.array([NB101_OPS.index(label) if label in NB101_OPS else len(NB101_OPS)
+                     for label in space.node_labels])
+    ops = np.full((m, NB101_MAX_VERTICES), len(NB101_OPS), dtype=np.int64)
+    interior = dense.labels >= 0
+    ops[np.nonzero(interior)[0], pos[interior]] = code[dense.labels[interior]]
+    return sed_nb101_padded(adj, ops)[:, -1]

@@ -143,12 +143,13 @@ def query_dict(q: Query) -> dict[str, Any]:
 
 
 def make_ranker(space: str | SearchSpace, dataset: str, cfg: SearchConfig, seed: int):
-    """A small ranker for search."""
+    """A small ranker for search: the GNN alone, without graph-level features or the tabular half
+    (the settings the search benchmarks were run with; the default recipe is not yet measured there)."""
     from narank.predictor import Ranker
 
-    return Ranker(get_space(space).name, dataset, node_features=(), encoder=cfg.encoder, dim=cfg.dim,
-                  layers=cfg.layers, tiers=cfg.tiers, epochs=cfg.epochs, lr=cfg.lr,
-                  batch_size=cfg.batch_size, lam=cfg.lam, random_state=seed)
+    return Ranker(get_space(space).name, dataset, node_features=(), graph_features=(), tabular=None,
+                  encoder=cfg.encoder, dim=cfg.dim, layers=cfg.layers, tiers=cfg.tiers, epochs=cfg.epochs,
+                  lr=cfg.lr, batch_size=cfg.batch_size, lam=cfg.lam, random_state=seed)
 
 
 def prior_region(cfg: SearchConfig, pool: CellPool, labelled: list, accs: list[float]

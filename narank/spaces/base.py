@@ -74,7 +74,8 @@ class DenseCells:
 
     Node v of cell i exists where `labels[i, v] >= 0` (nodes numbered topologically, input
     first, output last); `labels` index the space's `node_labels`; `adj[i, s, d]` is a forward
-    edge; the costs are `node_costs` per node (0 on padding).
+    edge; the costs are `node_costs` per node (0 on padding); `flops_M` / `params_M`, where a
+    space gives them, are the whole networks' (`cell_features`), for bulk graph-level features.
     """
 
     ids: np.ndarray  # (m,) canonical ids
@@ -82,6 +83,8 @@ class DenseCells:
     adj: np.ndarray  # (m, N, N) bool
     node_flops_M: np.ndarray  # (m, N) float
     node_params_M: np.ndarray  # (m, N) float
+    flops_M: np.ndarray | None = None  # (m,) float
+    params_M: np.ndarray | None = None  # (m,) float
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -119,6 +122,9 @@ NETWORKS: Registry[NetworkBuilder] = Registry("network builder", "narank.network
 #: space name -> its SED node view, `view(space, cells)` -> per-node values of each cell
 SED_VIEWS: Registry[Callable[[SearchSpace, Sequence[Cell]], list[np.ndarray]]] = Registry(
     "SED node view", "narank.sed_views", ("narank.proxies.sed_views",))
+#: space name -> its bulk SED, `view(space, dense)` -> the SED score of each `DenseCells` row
+DENSE_SED_VIEWS: Registry[Callable[[SearchSpace, DenseCells], np.ndarray]] = Registry(
+    "bulk SED view", "narank.dense_sed_views", ("narank.proxies.sed_views",))
 #: space name -> its table reader; narank.benchmarks.readers registers the built-in spaces'
 TABLE_READERS: Registry[TableReader] = Registry("table reader", "narank.table_readers",
                                                 ("narank.benchmarks.readers",))

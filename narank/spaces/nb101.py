@@ -376,27 +376,32 @@ def _summed_costs_cached(matrix: Matrix, ops: tuple[str, ...]) -> tuple[tuple[in
     return tuple(params), tuple(flops)
 
 
+def network_base_costs() -> tuple[int, int]:
+    """(params, FLOPs) of everything outside the cells: stem, pools between stacks, classifier.
+
+    FLOPs: stem conv, the 2x2 max-pools between stacks (4 per output element), global average
+    pool (1 per input element) and the dense layer (2 per multiply-add + bias), as NAR counts them."""
+    side = IMAGE_SIZE
+    plan = module_plan()
+    final_channels, final_hw = plan[-1][1], plan[-1][2]
+    params = _conv_bn(3, STEM_CHANNELS, 3) + final_channels * NUM_CLASSES + NUM_CLASSES
+    flops = 2 * 9 * 3 * STEM_CHANNELS * side * side
+    for i, (c_in, _, hw) in enumerate(plan):
+        if i > 0 and i % MODULES_PER_STACK == 0:
+            flops += 4 * c_in * hw
+    flops += final_channels * final_hw + 2 * final_channels * NUM_CLASSES + NUM_CLASSES
+    return params, flops
+
+
 def network_params(matrix: Matrix, ops: Sequence[str]) -> int:
     """Trainable parameters of stem + 9 cells + dense classifier (official network)."""
-    stem = _conv_bn(3, STEM_CHANNELS, 3)
-    final_channels = module_plan()[-1][1]
-    dense = final_channels * NUM_CLASSES + NUM_CLASSES
-    return stem + sum(_summed_costs(matrix, ops)[0]) + dense
+    return network_base_costs()[0] + sum(_summed_costs(matrix, ops)[0])
 
 
 def network_flops(matrix: Matrix, ops: Sequence[str]) -> int:
-    """FLOPs of the whole network: stem conv, the 9 cells' vertices, the 2x2 max-pools between
-    stacks (4 per output element), global average pool (1 per input element) and the dense
-    layer (2 per multiply-add + bias); reproduces NAR's total `flops`."""
-    side = IMAGE_SIZE
-    total = 2 * 9 * 3 * STEM_CHANNELS * side * side
-    plan = module_plan()
-    for i, (c_in, _, hw) in enumerate(plan):
-        if i > 0 and i % MODULES_PER_STACK == 0:
-            total += 4 * c_in * hw
-    final_channels, final_hw = plan[-1][1], plan[-1][2]
-    total += final_channels * final_hw + 2 * final_channels * NUM_CLASSES + NUM_CLASSES
-    return total + sum(_summed_costs(matrix, ops)[1])
+    """FLOPs of the whole network (`network_base_costs` + the 9 cells' vertices); reproduces
+    NAR's total `flops`."""
+    return network_base_costs()[1] + sum(_summed_costs(matrix, ops)[1])
 
 
 # ----------------------------------------------------------------- sampling and mutation

@@ -44,6 +44,7 @@ from narank.spaces.nb101 import (
     NB101Cell,
     _summed_costs,
     neighbours,
+    network_base_costs,
     wl_hash,
 )
 
@@ -296,8 +297,12 @@ class SpaceTable:
         labels[np.arange(m), sizes - 1] = 1
         k = np.where(interior, digit, 0)
         take = (shape[:, None], vertex[None, :], k)
+        node_flops, node_params = flops_s[take], params_s[take]
+        base_params, base_flops = network_base_costs()
         return DenseCells(ids=self.hashes[rows], labels=labels, adj=adj_s[shape],
-                          node_flops_M=flops_s[take] / 1e6, node_params_M=params_s[take] / 1e6)
+                          node_flops_M=node_flops / 1e6, node_params_M=node_params / 1e6,
+                          flops_M=(node_flops.sum(axis=1) + base_flops) / 1e6,
+                          params_M=(node_params.sum(axis=1) + base_params) / 1e6)
 
     def cell(self, hash_: str) -> NB101Cell:
         """The cell with this hash, or InvalidCellError if the hash is not in the space."""
