@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -44,9 +44,12 @@ def cell_spec(cell: object) -> tuple[np.ndarray, tuple[str, ...]]:
 
 class NB101Cell(nn.Module):
     """One cell: vertices sum (truncated) predecessors and a 1x1 projection of the input; the
-    output concatenates the vertices feeding it, plus a projection of the input if connected."""
+    output concatenates the vertices feeding it, plus a projection of the input if connected.
+    `make_op(name, channels)` builds a vertex's op (NB101's three by default; spec spaces pass
+    their op registry's)."""
 
-    def __init__(self, matrix: np.ndarray, ops: Sequence[str], c_in: int, c_out: int) -> None:
+    def __init__(self, matrix: np.ndarray, ops: Sequence[str], c_in: int, c_out: int,
+                 make_op: Callable[[str, int], nn.Module] = _op) -> None:
         super().__init__()
         from narank.spaces.nb101 import vertex_channels
 
@@ -58,7 +61,7 @@ class NB101Cell(nn.Module):
         for t in range(1, n - 1):
             if self.matrix[0, t]:
                 self.proj[str(t)] = ConvBNReLU(c_in, self.channels[t], 1)
-            self.vertex_ops[str(t)] = _op(ops[t], self.channels[t])
+            self.vertex_ops[str(t)] = make_op(ops[t], self.channels[t])
         if self.matrix[0, n - 1]:
             self.proj[str(n - 1)] = ConvBNReLU(c_in, c_out, 1)
 

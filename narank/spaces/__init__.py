@@ -10,6 +10,8 @@ also be registered apart from it, under its name, in `NETWORKS`, `SED_VIEWS` and
 
 from __future__ import annotations
 
+import os
+from importlib import import_module
 from typing import Any
 
 from narank.spaces.base import (
@@ -37,6 +39,12 @@ def parse_cell(space: str | SearchSpace, obj: Any) -> Any:
     return get_space(space).parse(obj)
 
 
+def from_spec(path: str | os.PathLike) -> SearchSpace:
+    """The space a spec file (YAML or JSON) declares, registered under its name and path (see
+    `narank.specs`, a layer above the spaces, imported on use; docs/specs.md)."""
+    return import_module("narank.specs").from_spec(path)
+
+
 def canonical_id(cell: Any) -> str:
     """The canonical id of a cell of any registered space."""
     return space_of(cell).canonical_id(cell)
@@ -54,6 +62,7 @@ __all__ = [
     "TableColumns",
     "TableReader",
     "canonical_id",
+    "from_spec",
     "get_space",
     "parse_cell",
     "register",

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from narank.errors import InvalidCellError, NarankError
-from narank.spaces import SearchSpace, TableColumns
 from narank.spaces.base import as_rng
 from narank.spaces.interchange import edge_cell_to_networkx, edge_ops_from_networkx, is_networkx
+from narank.specs.common import SpecSpaceBase
 from narank.specs.ops import OPS, EdgeOp
 
 NETWORK_WIDTHS = (16, 32, 64)  # the NB201 skeleton's stage widths (the network the spec trains)
@@ -35,7 +35,7 @@ class SpecCell:
     ops: tuple[str, ...]
 
 
-class EdgeSpecSpace(SearchSpace):
+class EdgeSpecSpace(SpecSpaceBase):
     def __init__(self, name: str, nodes: int, ops: Sequence[str], datasets: Sequence[str] = ("cifar10",),
                  title: str = "", source: str | Path | None = None,
                  table: dict[str, Any] | None = None) -> None:
@@ -52,16 +52,10 @@ class EdgeSpecSpace(SearchSpace):
         self.node_labels = ("input", "output", *dict.fromkeys([*(["none"] if self.none is None else []),
                                                                   *self.op_names]))
         self.max_nodes = len(self.edges) + 2
-        self.source = None if source is None else str(source)
-        self.table_spec = dict(table or {})
+        self._spec(source, table)
         self.id_name = "arch"
         if kinds.count("none") > 1 or kinds.count("skip") > 1:
             raise NarankError(f"{name}: at most one op may mean none and one skip")
-
-    def __reduce__(self) -> tuple:  # workers rebuild the space from its spec file
-        from narank.specs.spec import from_spec
-
-        return (from_spec, (self.source,))
 
     # ------------------------------------------------------------------ cells
     def owns(self, cell: Any) -> bool:
@@ -257,21 +251,3 @@ class EdgeSpecSpace(SearchSpace):
         from narank.specs.network import EdgeCellNetwork
 
         return EdgeCellNetwork(self, cell, channels or 16, cells or 5, num_classes or 10)
-
-    def columns(self, dataset: str | None = None, target: str = "valid") -> TableColumns:
-        self.dataset(dataset)
-        spec = self.table_spec
-        label = spec.get("label_column", "accuracy")
-        return TableColumns(label, spec.get("test_column", label), "params_M", "flops_M")
-
-    def read_table(self, file: Any) -> Any:
-        from narank.benchmarks.user_table import read_user_csv
-
-        spec = self.table_spec
-        labels = [spec.get("label_column", "accuracy")]
-        if spec.get("test_column"):
-            labels.append(spec["test_column"])
-        return read_user_csv(self, file, spec.get("arch_column", "arch"), labels, costs=True)
-
-    def table_cells(self, metrics: Any) -> list[SpecCell]:
-        return [self.parse(i) for i in metrics.index]

@@ -1,6 +1,7 @@
 """The op registry of spec spaces: what an op name means for the network (a module at stride 1),
 for SED (its entropy-power gain on a unit-variance input) and for costs (params and MFLOPs per
-pixel). Another package adds ops through the entry-point group "narank.ops" (a module whose
+pixel). Edge-labelled specs put them on edges, node-labelled ones on vertices (any op but
+`none`). Another package adds ops through the entry-point group "narank.ops" (a module whose
 `@edge_op` calls register them)."""
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ def _conv(kernel: int) -> Callable[[int], Any]:
     return build
 
 
+def _conv_bn_relu(kernel: int) -> Callable[[int], Any]:
+    def build(c: int) -> Any:
+        from narank.networks.nb101 import ConvBNReLU
+
+        return ConvBNReLU(c, c, kernel)
+
+    return build
+
+
 def _zero(c: int) -> Any:
     from narank.networks.nb201 import Zero
 
@@ -79,3 +89,7 @@ for _k in (1, 3):
 edge_op("avg_pool_3x3", "op", _avg_pool, lambda c: 1.0 / 9.0, flops_per_pixel=lambda c: 9 * c)
 # the 3x3 max-pool of a unit Gaussian: the variance of the maximum of 9 normals
 edge_op("maxpool3x3", "op", _max_pool, lambda c: 0.3573533263578139, flops_per_pixel=lambda c: 9 * c)
+# NB101's vertex ops (conv-BN-ReLU; FLOPs count a multiply-add as 2, as NB101's costs do)
+for _k in (1, 3):
+    edge_op(f"conv{_k}x{_k}-bn-relu", "op", _conv_bn_relu(_k), lambda c, k=_k: RELU_GAIN * k * k * c,
+            lambda c, k=_k: k * k * c * c + 2 * c, lambda c, k=_k: 2 * k * k * c * c)
