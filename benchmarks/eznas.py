@@ -190,7 +190,7 @@ def run_evolutions(
 
     runs = []
     for seed in args.seeds:
-        out = RESULTS / f"eznas_seed{seed}.json"
+        out = args.results / f"eznas_seed{seed}.json"
         config = EvolveConfig(
             population=args.population, generations=args.generations, seed=seed, islands=args.islands
         )
@@ -271,7 +271,7 @@ def write_plot(runs: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
-def main() -> int:  # noqa: C901 - one linear script
+def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one linear script
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -286,12 +286,14 @@ def main() -> int:  # noqa: C901 - one linear script
     parser.add_argument("--ntk-cells", type=int, default=200)
     parser.add_argument("--transfer", type=int, default=1000, help="cells per transfer space (0 = skip)")
     parser.add_argument("--rerun", action="store_true", help="evolve again even if the programs exist")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder (default: %(default)s)")
     parser.add_argument("--render-only", action="store_true", help="rewrite eznas.md/png from eznas.json")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    results: Path = args.results
     if args.render_only:
-        report = json.loads((RESULTS / "eznas.json").read_text())
-        write_plot(report["evolution"], RESULTS / "eznas.png")
-        (RESULTS / "eznas.md").write_text(render(report))
+        report = json.loads((results / "eznas.json").read_text())
+        write_plot(report["evolution"], results / "eznas.png")
+        (results / "eznas.md").write_text(render(report))
         return 0
 
     from narank.benchmarks import load_table
@@ -306,7 +308,7 @@ def main() -> int:  # noqa: C901 - one linear script
     data = data_dir()
     work = cache_dir() / "eznas_benchmark"
     work.mkdir(parents=True, exist_ok=True)
-    RESULTS.mkdir(exist_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     report: dict[str, Any] = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -432,9 +434,9 @@ def main() -> int:  # noqa: C901 - one linear script
     report["total_seconds"] = time.perf_counter() - started
     report["peak_rss_mb_main"] = peak_rss_mb()
     report["load_end"] = load_avg()
-    (RESULTS / "eznas.json").write_text(json.dumps(report, indent=1, default=float) + "\n")
-    write_plot(runs, RESULTS / "eznas.png")
-    (RESULTS / "eznas.md").write_text(render(report))
+    (results / "eznas.json").write_text(json.dumps(report, indent=1, default=float) + "\n")
+    write_plot(runs, results / "eznas.png")
+    (results / "eznas.md").write_text(render(report))
     print(render(report))
     return 0
 

@@ -10,19 +10,20 @@ the published formula on the same 1,000 held-out cells as eznas.py, at the same 
 Writes benchmarks/results/eznas_middle.md and eznas_middle.json; the run resumes from its
 checkpoint (narank cache dir) if killed.
 
-    NARANK_DATA=/work/shared/data .venv/bin/python benchmarks/eznas_middle.py --seed 0 --workers 1
+    NARANK_DATA=../shared/data .venv/bin/python -m benchmarks run eznas_middle   # --seed 0 --workers 1
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchmarks.eznas import Scorer, correlations, held_out_cells, load_avg, peak_rss_mb, score_cells
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -30,7 +31,7 @@ MIDDLE = {"channels": 16, "cells": 1, "resolution": 16, "batch": 16}
 DATASETS = ("cifar10", "cifar100", "imagenet16_120")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
@@ -40,7 +41,9 @@ def main() -> int:
     parser.add_argument("--pool", type=int, default=200)
     parser.add_argument("--val-pool", type=int, default=200)
     parser.add_argument("--held-out", type=int, default=1000)
-    args = parser.parse_args()
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder (default: %(default)s)")
+    args = parser.parse_args(argv)
+    results: Path = args.results
 
     from narank.benchmarks import load_table
     from narank.engine import dask_client
@@ -49,9 +52,6 @@ def main() -> int:
     from narank.eznas.stats import StatsSettings
     from narank.paths import cache_dir, data_dir
     from narank.spaces import get_space
-
-    sys.path.insert(0, str(ROOT))
-    from eznas import Scorer, correlations, held_out_cells, load_avg, peak_rss_mb, score_cells
 
     data = data_dir()
     work = cache_dir() / "eznas_benchmark"
@@ -76,7 +76,7 @@ def main() -> int:
         scores = np.array([r[proxy] for r in rows], float)
         heldout[proxy] = {d: correlations(scores, table.targets(space.columns(d).evaluate, ids))
                           for d in DATASETS}
-    small = json.loads((RESULTS / "eznas.json").read_text()) if (RESULTS / "eznas.json").exists() else None
+    small = json.loads((results / "eznas.json").read_text()) if (results / "eznas.json").exists() else None
     out = {
         "args": vars(args), "settings": settings.key(), "formula": result.program.formula,
         "meta": {k: result.program.meta[k] for k in ("evo_tau", "val_tau", "control_tau", "passes_control")},
@@ -86,8 +86,9 @@ def main() -> int:
         "load_start": load_start, "load_end": load_avg(),
         "small": _small_rows(small) if small else None,
     }
-    (RESULTS / "eznas_middle.json").write_text(json.dumps(out, indent=1, default=float))
-    (RESULTS / "eznas_middle.md").write_text(render(out))
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "eznas_middle.json").write_text(json.dumps(out, indent=1, default=float))
+    (results / "eznas_middle.md").write_text(render(out))
     print(render(out))
     return 0
 

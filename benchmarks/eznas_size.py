@@ -8,7 +8,7 @@ limits them. Cells: NB201 cells (one per isomorphism class) in neither the held-
 `eznas.py` nor any evolution or validation pool of its runs; labels: CIFAR-10 validation accuracy
 (no held-out label is read). Writes benchmarks/results/eznas_size.md and eznas_size.json.
 
-    NARANK_DATA=/work/shared/data .venv/bin/python benchmarks/eznas_size.py --cells 300 --workers 1
+    NARANK_DATA=../shared/data .venv/bin/python -m benchmarks run eznas_size   # --cells 300 --workers 1
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchmarks.eznas import held_out_cells
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -63,7 +64,7 @@ def free_cells(space: Any, table: Any, held: list, programs: dict, n: int) -> li
     return [free[int(i)] for i in pick]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", type=int, default=300)
     parser.add_argument("--workers", type=int, default=1)
@@ -71,7 +72,8 @@ def main() -> int:
     parser.add_argument("--on-held-out", action="store_true",
                         help="score the first --cells of eznas.py's held-out cells instead, against test "
                         "accuracy, at the small and the published size only (-> eznas_size_heldout.md)")
-    args = parser.parse_args()
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder (default: %(default)s)")
+    args = parser.parse_args(argv)
 
     from scipy.stats import kendalltau
 
@@ -82,14 +84,11 @@ def main() -> int:
     from narank.paths import data_dir
     from narank.spaces import get_space
 
-    sys.path.insert(0, str(ROOT))
-    from eznas import held_out_cells
-
     data = data_dir()
     space = get_space("nb201")
     table = load_table(space, data)
     held, _ = held_out_cells(space, table, data, args.held_out, 0)
-    programs = {s: Program.load(RESULTS / f"eznas_seed{s}.json") for s in range(3)}
+    programs = {s: Program.load(args.results / f"eznas_seed{s}.json") for s in range(3)}
     if args.on_held_out:  # nothing is chosen here, so the held-out labels only judge
         cells, column = held[:args.cells], space.columns("cifar10").evaluate
         sizes = {k: v for k, v in SIZES.items() if k.startswith(("small", "full"))}
@@ -117,8 +116,8 @@ def main() -> int:
         print(label, {k: round(v["tau"], 3) for k, v in res.items() if isinstance(v, dict)}, flush=True)
     out["load"] = {"start": load_start, "end": os.getloadavg()}
     stem = "eznas_size_heldout" if args.on_held_out else "eznas_size"
-    (RESULTS / f"{stem}.json").write_text(json.dumps(out, indent=1))
-    (RESULTS / f"{stem}.md").write_text(report(out, list(formulas)))
+    (args.results / f"{stem}.json").write_text(json.dumps(out, indent=1))
+    (args.results / f"{stem}.md").write_text(report(out, list(formulas)))
     return 0
 
 

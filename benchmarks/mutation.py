@@ -40,7 +40,7 @@ What it does:
 - It then reads .mutation/mutants/narank/**.meta and writes the report: killed / survived /
   timeout / no-tests counts and the mutation score per module, date, machine load, wall time,
   the survivors that matter (with the mutated line) and the tests that now kill them, the
-  issue's examples planted by hand, and the remaining survivors with a short reason.
+  examples of broken behaviour planted by hand, and the remaining survivors with a short reason.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ from pathlib import Path
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "benchmarks" / "results" / "mutation.md"
+RESULTS = ROOT / "benchmarks" / "results"
 WORK = ROOT / ".mutation"  # the scratch project mutmut runs in
 TIMING = WORK / "timing.json"  # wall times of the runs behind the report
 COPIED = ("narank", "benchmarks/train_shipped.py", "train_predictor.py")  # from the work tree or --ref
@@ -187,7 +187,7 @@ LEFT_ALONE: dict[str, str] = {
                                                 "RNG: only its determinism changes",
 }
 
-# The issue's examples of core behaviours broken on purpose, planted by hand in a scratch copy of
+# Examples of core behaviours broken on purpose, planted by hand in a scratch copy of
 # narank (commit ad2f633) on the date of this run: does the suite before this change (`tests/`
 # without the behaviour files) notice, and which new test fails.
 PLANTED: list[tuple[str, str, str, str]] = [
@@ -394,7 +394,7 @@ def score_of(c: dict[str, int]) -> float:
     return 100.0 * (c["killed"] + c["timeout"]) / judged if judged else float("nan")
 
 
-def write_report(paths: list[str], timing: dict) -> None:
+def write_report(paths: list[str], timing: dict, results: Path = RESULTS) -> None:
     sample = int(timing.get("sample", 0))
     load_start, load_end = timing.get("load", ["unknown", "unknown"])
     keys = ("all", "in scope", "run", *VERDICTS, "not run", "other")
@@ -456,7 +456,7 @@ def write_report(paths: list[str], timing: dict) -> None:
     if IMPORTANT:
         lines += ["## Important survivors of the first run, and the tests that now kill them", "",
                   "Survivors of the first run (existing tests plus the first behaviour tests, which already "
-                  "killed the issue's examples: see the next section).", "",
+                  "killed the planted examples: see the next section).", "",
                   "| mutant | what it breaks | mutated line | now | killed by |", "|---|---|---|---|---|"]
         by_path = {dotted(p): p for p in paths}
         for name, (what, test) in IMPORTANT.items():
@@ -466,7 +466,7 @@ def write_report(paths: list[str], timing: dict) -> None:
             lines.append(f"| `{function_of(name)}` ({name.rsplit('__mutmut_', 1)[1]}) | {what} | `{line}` | "
                          f"{status} | {test} |")
         lines.append("")
-    lines += ["## The issue's examples, planted by hand", "",
+    lines += ["## Broken behaviours planted by hand", "",
               "Each bug was planted in a scratch copy of narank and the tests run against it (not by "
               "this script).", "",
               "| broken behaviour | planted as | suite before the behaviour tests | new test that fails |",
@@ -483,8 +483,10 @@ def write_report(paths: list[str], timing: dict) -> None:
         func = function_of(name)
         why = LEFT_ALONE.get(name, LEFT_ALONE.get(func, ""))
         lines.append(f"- `{func}`: `{mutated_line(name, path)}`" + (f" ({why})" if why else ""))
-    OUT.write_text("\n".join(lines).rstrip() + "\n")
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    out = results / "mutation.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines).rstrip() + "\n")
+    print(f"wrote {out}")
 
 
 def mutmut_version() -> str:
@@ -507,6 +509,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ref", default=None,
                         help="mutate narank/ as of this git commit (e.g. HEAD) instead of the work tree")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the report")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder (default: %(default)s)")
     args = parser.parse_args(argv)
 
     os.chdir(ROOT)
@@ -548,7 +551,7 @@ def main(argv: list[str] | None = None) -> None:
         TIMING.write_text(json.dumps(timing, indent=1) + "\n")
     if not (WORK / "narank").exists():
         raise SystemExit("nothing to report yet: run without --report-only first")
-    write_report(paths, timing)
+    write_report(paths, timing, args.results.resolve())
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ cache is neither read nor touched.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from narank.spaces import nb101_enumerate as en
 
-RESULT = Path(__file__).parent / "results" / "nb101_enumeration.md"
+RESULTS = Path(__file__).parent / "results"
 
 
 def _timed(func):
@@ -37,8 +38,11 @@ def _fresh_process_count(cache: str) -> tuple[float, str]:
     return seconds, proc.stdout.strip()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Measure cold build, warm loads and cell construction; write the result table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder (default: %(default)s)")
+    args = parser.parse_args(argv)
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as cache:
         en.clear_memo()
@@ -67,8 +71,9 @@ def main() -> None:
         *[f"| {name} | {sec:.2f} | {what} |" for name, sec, what in rows],
         "",
     ]
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text("\n".join(lines))
+    result = args.results / "nb101_enumeration.md"
+    result.parent.mkdir(parents=True, exist_ok=True)
+    result.write_text("\n".join(lines))
     print("\n".join(lines))
 
 

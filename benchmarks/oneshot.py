@@ -30,11 +30,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent
-OUT = ROOT / "results"
-TIMING = OUT / "oneshot_timing.json"
-RUNS = OUT / "oneshot_runs.json"
-SAVED = OUT / "oneshot_saved.json"
-REPORT = OUT / "oneshot.md"
+RESULTS = ROOT / "results"
+#: file names under the output folder (--results)
+TIMING, RUNS, SAVED, REPORT = "oneshot_timing.json", "oneshot_runs.json", "oneshot_saved.json", "oneshot.md"
 FULL = {"channels": 16, "cells": 5, "batch": 64, "size": 32}
 TARGET_MEM, TARGET_TIME, TARGET_ACC = 0.55, 0.90, 90.0
 DARTS_PUBLISHED = "all-skip cell, 54.30 / 15.61 / 16.32 (REFERENCE.md §5)"
@@ -63,7 +61,7 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
             "params": sum(p.numel() for p in search.model.weight_parameters())}
 
 
-def saved_for_backward(methods: list[str]) -> dict[str, Any]:
+def saved_for_backward(methods: list[str], results: Path) -> dict[str, Any]:
     """MB of tensors autograd keeps for backward in one forward at full size (deduplicated by storage):
     the activation memory of a step, independent of the allocator and of the machine."""
     import torch
@@ -92,11 +90,11 @@ def saved_for_backward(methods: list[str]) -> dict[str, Any]:
             del loss
             print(f"saved for backward {method} topo={topo}: {out['runs'][-1]['saved_MB']:.0f} MB",
                   flush=True)
-    SAVED.write_text(json.dumps(out, indent=1))
+    (results / SAVED).write_text(json.dumps(out, indent=1))
     return out
 
 
-def timing(methods: list[str], steps: int, warmup: int) -> dict[str, Any]:
+def timing(methods: list[str], steps: int, warmup: int, results: Path) -> dict[str, Any]:
     """Plain and simplified side by side per method, each in its own subprocess."""
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072", "OMP_NUM_THREADS": "1"}
     out: dict[str, Any] = {"config": {**FULL, "steps": steps, "warmup": warmup}, "cpus": os.cpu_count(),
@@ -115,7 +113,8 @@ def timing(methods: list[str], steps: int, warmup: int) -> dict[str, Any]:
             print(f"timed {out['runs'][-1]['method']} topo={out['runs'][-1]['topo']}: "
                   f"{out['runs'][-1]['seconds_per_step']:.2f} s/step", flush=True)
         out["load_end"] = os.getloadavg()
-        TIMING.write_text(json.dumps(out, indent=1))  # after each method, so a cut run keeps what it has
+        # after each method, so a cut run keeps what it has
+        (results / TIMING).write_text(json.dumps(out, indent=1))
     return out
 
 
@@ -138,9 +137,10 @@ def _key(spec: dict[str, Any]) -> str:
     return json.dumps(spec, sort_keys=True)
 
 
-def quality(specs: list[dict[str, Any]], jobs: int) -> list[dict[str, Any]]:
+def quality(specs: list[dict[str, Any]], jobs: int, results: Path) -> list[dict[str, Any]]:
     """Run the searches not yet in RUNS (in `jobs` processes) and return all matching records."""
-    done = json.loads(RUNS.read_text()) if RUNS.exists() else []
+    runs = results / RUNS
+    done = json.loads(runs.read_text()) if runs.exists() else []
     have = {_key(r["spec"]): r for r in done}
     todo = [s for s in specs if _key(s) not in have]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -148,7 +148,7 @@ def quality(specs: list[dict[str, Any]], jobs: int) -> list[dict[str, Any]]:
             result["spec"] = spec
             done.append(result)
             have[_key(spec)] = result
-            RUNS.write_text(json.dumps(done, indent=1))
+            runs.write_text(json.dumps(done, indent=1))
             print(f"searched {spec['method']} topo={spec['topo']} seed={spec['seed']}: {result['arch']} "
                   f"C10 {(result['test_acc'] or {}).get('cifar10')}", flush=True)
     return [have[_key(s)] for s in specs]
@@ -158,13 +158,13 @@ def _fmt(x: float | None, nd: int = 2) -> str:
     return "n/a" if x is None else f"{x:.{nd}f}"
 
 
-def report() -> str:
+def report(results: Path = RESULTS) -> str:
     """results/oneshot.md from the timing and runs JSON files (every number comes from them)."""
     lines = ["# TopoNAS: plain vs simplified one-shot supernet on NB201", "",
              "Written by `benchmarks/oneshot.py` from `oneshot_timing.json` and `oneshot_runs.json`. "
              "narank's TopoNAS is its own reading of the paper (no public code); see `docs/toponas.md`.", ""]
-    if TIMING.exists():
-        t = json.loads(TIMING.read_text())
+    if (results / TIMING).exists():
+        t = json.loads((results / TIMING).read_text())
         cfg = t["config"]
         lines += ["## Cost per search step (NB201 search size)", "",
                   f"C={cfg['channels']}, N={cfg['cells']} cells per stage, batch {cfg['batch']}, "
@@ -201,8 +201,9 @@ def report() -> str:
                       f"measured here and {19550 * by[('darts', True)]['seconds_per_step'] / 3600:.0f} hours "
                       "simplified: the '30 minutes on 2 cores' target is missed by far on this machine."]
         lines.append("")
-    if SAVED.exists():
-        sv = {(r["method"], r["topo"]): r["saved_MB"] for r in json.loads(SAVED.read_text())["runs"]}
+    if (results / SAVED).exists():
+        saved = json.loads((results / SAVED).read_text())["runs"]
+        sv = {(r["method"], r["topo"]): r["saved_MB"] for r in saved}
         lines += ["## Activation memory (NB201 search size)", "",
                   "Independent of the allocator and of the machine: MB of tensors autograd keeps for "
                   "backward in one forward at C=16, N=5, batch 64, 32x32 (deduplicated by storage; "
@@ -213,8 +214,8 @@ def report() -> str:
                 lines.append(f"| {method} | {sv[(method, False)]:.0f} | {sv[(method, True)]:.0f} | "
                              f"{sv[(method, True)] / sv[(method, False)]:.3f} |")
         lines.append("")
-    if RUNS.exists():
-        runs = json.loads(RUNS.read_text())
+    if (results / RUNS).exists():
+        runs = json.loads((results / RUNS).read_text())
         lines += ["## Search quality", ""]
         def size(r: dict[str, Any]) -> tuple:
             sp = r["spec"]
@@ -272,7 +273,7 @@ def report() -> str:
             lines.append("")
         lines += [f"Plain DARTS's published NB201 result: {DARTS_PUBLISHED}. Target for the simplified "
                   f"search: mean C10 >= plain's on the same seeds and >= {TARGET_ACC}, no collapse.", ""]
-    lines += ["## What falls short of the issue's protocol", "",
+    lines += ["## What falls short of the paper's protocol", "",
               "- Search quality was not measured at NB201 search size (C=16, N=5, batch 64, 32x32) nor with "
               "a full DARTS schedule: on 2 shared CPU cores one full-size step takes the seconds shown "
               "above, so "
@@ -292,11 +293,11 @@ def report() -> str:
               "jobs, load stated above); memory is process RSS, plus the allocator-free count of bytes "
               "autograd keeps, not a CUDA allocator peak.", ""]
     text = "\n".join(lines)
-    REPORT.write_text(text)
+    (results / REPORT).write_text(text)
     return text
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--timing", action="store_true", help="measure time/memory at full search size")
@@ -317,22 +318,23 @@ def main() -> None:
                         help="alpha learning rate of the quality runs (DARTS's 3e-4 barely moves alpha "
                         "in a few hundred steps)")
     parser.add_argument("--jobs", type=int, default=1)
-    args = parser.parse_args()
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder (default: %(default)s)")
+    args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(_worker(json.loads(args.worker))))
         return
-    OUT.mkdir(parents=True, exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     if args.timing:
-        timing(args.timing_methods.split(","), args.timing_steps, args.warmup)
+        timing(args.timing_methods.split(","), args.timing_steps, args.warmup, args.results)
     if args.saved:
-        saved_for_backward(args.timing_methods.split(","))
+        saved_for_backward(args.timing_methods.split(","), args.results)
     if args.quality:
         specs = [{"method": m, "topo": topo, "seed": seed, "steps": args.q_steps, "channels": args.q_channels,
                   "cells": args.q_cells, "batch": args.q_batch, "size": args.q_size,
                   "arch_lr": args.q_arch_lr}
                  for m in args.methods.split(",") for seed in range(args.seeds) for topo in (False, True)]
-        quality(specs, args.jobs)
-    print(report())
+        quality(specs, args.jobs, args.results)
+    print(report(args.results))
 
 
 if __name__ == "__main__":

@@ -13,11 +13,16 @@ Writes benchmarks/results/realnas.md and realnas.json:
 5. NB201 written as a spec (examples/specs/nb201.yaml) against the built-in space;
 6. CPU vs GPU training speed where CUDA is present (else one line saying so).
 
-    NARANK_DATA=/work/shared/data .venv/bin/python benchmarks/realnas.py
+    NARANK_DATA=/work/shared/data .venv/bin/python -m benchmarks run realnas [--quick]
+    python -m benchmarks.realnas [--results DIR] [--work DIR] [--quick]
+
+`--quick` shrinks every size (training, budgets, cell counts: QUICK) so a run takes a minute or two; it
+tests the machinery, its numbers are not the committed result.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -25,6 +30,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,13 +39,44 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results"
 WORK = ROOT / "benchmarks" / "work" / "realnas"
-TINY = {"epochs": 2, "channels": 4, "cells": 1, "resolution": 8, "batch_size": 64}
-#: throughput is measured at a size where an evaluation takes seconds, as real ones do (at TINY a
-#: worker's one-off start-up, about 5 s for torch and the images, would dominate)
-THROUGHPUT = {"epochs": 3, "channels": 16, "cells": 2, "resolution": 8, "batch_size": 64}
-#: a second, larger size for the trained-signal check
-MEDIUM = {"epochs": 4, "channels": 8, "cells": 2, "resolution": 16, "batch_size": 64}
-BUDGET = 40
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The sizes of one run: the committed results use the defaults, `--quick` uses QUICK."""
+
+    #: the training size of the resume check and of the signal check's first row
+    tiny: dict
+    #: throughput is measured at a size where an evaluation takes seconds, as real ones do (at `tiny` a
+    #: worker's one-off start-up, about 5 s for torch and the images, would dominate)
+    throughput: dict
+    #: a second, larger size for the trained-signal check
+    medium: dict
+    #: evaluations of the resume check (killed at half)
+    budget: int = 40
+    #: evaluations of each throughput run (2 workers, then 1)
+    throughput_budget: int = 24
+    #: cells each process trains in the machine-ceiling check
+    ceiling_cells: int = 6
+    #: NB201 cells of the signal check
+    signal_cells: int = 60
+    #: evaluations of the command-evaluator check
+    command_budget: int = 20
+    quick: bool = False
+
+
+FULL = Sizes(
+    tiny={"epochs": 2, "channels": 4, "cells": 1, "resolution": 8, "batch_size": 64},
+    throughput={"epochs": 3, "channels": 16, "cells": 2, "resolution": 8, "batch_size": 64},
+    medium={"epochs": 4, "channels": 8, "cells": 2, "resolution": 16, "batch_size": 64},
+)
+QUICK = replace(
+    FULL,
+    tiny={"epochs": 1, "channels": 4, "cells": 1, "resolution": 8, "batch_size": 64},
+    throughput={"epochs": 1, "channels": 4, "cells": 1, "resolution": 8, "batch_size": 64},
+    medium={"epochs": 1, "channels": 4, "cells": 1, "resolution": 8, "batch_size": 128},
+    budget=8, throughput_budget=6, ceiling_cells=2, signal_cells=10, command_budget=6, quick=True,
+)
 
 RUN = """
 import sys
@@ -65,10 +102,10 @@ def git_commit() -> str:
     ).stdout.strip()
 
 
-def run(run_dir: Path, method: str, budget: int, workers: int, *extra: str) -> tuple[int, float, float]:
+def run(work: Path, run_dir: Path, method: str, budget: int, workers: int, *extra: str) -> tuple[int, float, float]:
     env = {**os.environ, "NARANK_QUIET_TABLES": "1"}
     done = subprocess.run(
-        [sys.executable, str(WORK / "run.py"), str(run_dir), method, str(budget), str(workers), *extra],
+        [sys.executable, str(work / "run.py"), str(run_dir), method, str(budget), str(workers), *extra],
         env=env,
         capture_output=True,
         text=True,
@@ -86,12 +123,12 @@ def history(run_dir: Path) -> list[tuple]:
     )
 
 
-def resume_check() -> dict:
-    whole = WORK / "whole"
-    _, seconds, _ = run(whole, "narank", BUDGET, 2)
-    killed = WORK / "killed"
+def resume_check(work: Path, budget: int) -> dict:
+    whole = work / "whole"
+    _, seconds, _ = run(work, whole, "narank", budget, 2)
+    killed = work / "killed"
     proc = subprocess.Popen(
-        [sys.executable, str(WORK / "run.py"), str(killed), "narank", str(BUDGET), "2"],
+        [sys.executable, str(work / "run.py"), str(killed), "narank", str(budget), "2"],
         env={**os.environ, "NARANK_QUIET_TABLES": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -99,19 +136,22 @@ def resume_check() -> dict:
     )
     state = killed / "search.json"
     while proc.poll() is None:
-        if state.exists() and len(json.loads(state.read_text())["history"]) >= BUDGET // 2:
+        if state.exists() and len(json.loads(state.read_text())["history"]) >= budget // 2:
             break
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:  # it finished before half its results were seen (a tiny budget)
+        pass
     proc.wait()
     before = len(json.loads(state.read_text())["history"])
-    evaluated, _, _ = run(killed, "narank", BUDGET, 2)
+    evaluated, _, _ = run(work, killed, "narank", budget, 2)
     return {
-        "budget": BUDGET,
+        "budget": budget,
         "uninterrupted_seconds": seconds,
         "told_before_kill": before,
         "evaluated_after_resume": evaluated,
-        "retrained_finished": evaluated - (BUDGET - before),
+        "retrained_finished": evaluated - (budget - before),
         "same_history": history(whole) == history(killed),
         "best": max(v for _, _, v in history(whole) if v is not None),
     }
@@ -127,34 +167,35 @@ space = get_space("nb201")
 ev = TrainingEvaluator(**{throughput})
 ev(space, space.sample(1, 99)[0])  # start-up (torch, images) outside the timing
 start = time.perf_counter()
-for cell in space.sample(6, int(sys.argv[1])):
+for cell in space.sample(int(sys.argv[2]), int(sys.argv[1])):
     ev(space, cell)
 print(time.perf_counter() - start)
 """
 
 
-def machine_ceiling() -> dict:
-    """What 2 processes gain over 1 on this machine with no Dask at all: the same trainings, 6 cells
-    per process, one process alone and then two at once (each after its own start-up)."""
-    script = WORK / "ceiling.py"
-    script.write_text(CEILING.replace("{throughput}", repr(THROUGHPUT)))
+def machine_ceiling(work: Path, size: dict, cells: int) -> dict:
+    """What 2 processes gain over 1 on this machine with no Dask at all: the same trainings, `cells`
+    cells per process, one process alone and then two at once (each after its own start-up)."""
+    script = work / "ceiling.py"
+    script.write_text(CEILING.replace("{throughput}", repr(size)))
     env = {**os.environ, "NARANK_QUIET_TABLES": "1"}
 
     def start(seed: int) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, str(script), str(seed)], env=env, stdout=subprocess.PIPE,
-                                text=True)
+        return subprocess.Popen([sys.executable, str(script), str(seed), str(cells)], env=env,
+                                stdout=subprocess.PIPE, text=True)
 
     alone = float(start(1).communicate()[0].split()[-1])
     pair = [start(1), start(2)]
     together = max(float(p.communicate()[0].split()[-1]) for p in pair)
-    return {"one_process_seconds": alone, "two_processes_seconds": together, "ratio": 2 * alone / together}
+    return {"cells": cells, "one_process_seconds": alone, "two_processes_seconds": together,
+            "ratio": 2 * alone / together}
 
 
-def throughput() -> dict:
-    out = {"machine_ceiling": machine_ceiling()}
+def throughput(work: Path, sizes: Sizes) -> dict:
+    out: dict = {"machine_ceiling": machine_ceiling(work, sizes.throughput, sizes.ceiling_cells)}
     for workers in (2, 1):
-        folder = WORK / f"throughput{workers}"
-        evaluated, seconds, setup = run(folder, "random", 24, workers, "throughput")
+        folder = work / f"throughput{workers}"
+        evaluated, seconds, setup = run(work, folder, "random", sizes.throughput_budget, workers, "throughput")
         inside = [t["info"]["seconds"] for t in json.loads((folder / "search.json").read_text())["history"]]
         out[workers] = {"evaluations": evaluated, "seconds": seconds, "setup_seconds": setup,
                         "per_minute": 60 * evaluated / seconds,
@@ -164,7 +205,7 @@ def throughput() -> dict:
     return out
 
 
-def signal_check() -> dict:
+def signal_check(sizes: Sizes) -> dict:
     from scipy.stats import kendalltau
 
     from narank.benchmarks import load_table
@@ -179,10 +220,10 @@ def signal_check() -> dict:
         if space.iso_key(cell) not in seen:
             seen.add(space.iso_key(cell))
             cells.append(cell)
-    cells = cells[:60]
+    cells = cells[:sizes.signal_cells]
     test = table.targets("cifar10_test_acc", [space.canonical_id(c) for c in cells])
     out = {"cells": len(cells)}
-    for name, size in (("tiny", TINY), ("medium", MEDIUM)):
+    for name, size in (("tiny", sizes.tiny), ("medium", sizes.medium)):
         ev = TrainingEvaluator(**size)
         start = time.perf_counter()
         acc = dict(map_items(_train, [space.label(c) for c in cells], workers=2, shared={"ev": ev},
@@ -204,7 +245,7 @@ def _train(label: str, ev) -> float:
     return float("nan") if value is None else value
 
 
-def command_check() -> dict:
+def command_check(work: Path, budget: int) -> dict:
     from narank.benchmarks import load_table
     from narank.evaluators import CommandEvaluator
     from narank.search.ask_tell import Search
@@ -212,19 +253,19 @@ def command_check() -> dict:
     from narank.search.oracle import oracle_table
 
     otable = oracle_table(load_table("nb201"), "cifar10")
-    table_search = Search("nb201", "narank", "cifar10", budget=20, random_state=0)
+    table_search = Search("nb201", "narank", "cifar10", budget=budget, random_state=0)
     while not table_search.finished:
         for cell in table_search.ask(4):
             table_search.tell(cell, otable.lookup(cell)[1])
     command = f"{sys.executable} {ROOT / 'tests' / 'data' / 'table_accuracy.py'} --arch {{arch}}"
     result = run_search(
-        Search("nb201", "narank", "cifar10", budget=20, random_state=0),
+        Search("nb201", "narank", "cifar10", budget=budget, random_state=0),
         CommandEvaluator(command, timeout=120),
         progress=False,
-        store_root=WORK / "store",
+        store_root=work / "store",
     )
     return {
-        "budget": 20,
+        "budget": budget,
         "same_picks": [t.id for t in result.search.trials()] == [t.id for t in table_search.trials()],
         "seconds": result.seconds,
     }
@@ -270,12 +311,24 @@ def gpu_check() -> dict:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     import shutil
 
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
-    (WORK / "run.py").write_text(RUN.replace("{tiny}", repr(TINY)).replace("{throughput}", repr(THROUGHPUT)))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, default=OUT, help="folder of realnas.md and realnas.json")
+    parser.add_argument("--work", type=Path, help=f"scratch folder, emptied before and after (default: "
+                        f"{WORK.relative_to(ROOT)} with the default --results, else RESULTS/work)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes everywhere (QUICK): a minute or two")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    out = args.results
+    work = args.work or (WORK if out.resolve() == OUT.resolve() else out / "work")
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (work / "run.py").write_text(
+        RUN.replace("{tiny}", repr(sizes.tiny)).replace("{throughput}", repr(sizes.throughput)))
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     results = {
@@ -283,20 +336,23 @@ def main() -> None:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "load_before": round(load_before, 2),
-        "tiny": TINY,
-        "throughput_size": THROUGHPUT,
+        "quick": sizes.quick,
+        "sizes": asdict(sizes),
+        "tiny": sizes.tiny,
+        "throughput_size": sizes.throughput,
     }
-    results["resume"] = resume_check()
-    results["throughput"] = throughput()
-    results["signal"] = signal_check()
-    results["command"] = command_check()
+    results["resume"] = resume_check(work, sizes.budget)
+    results["throughput"] = throughput(work, sizes)
+    results["signal"] = signal_check(sizes)
+    results["command"] = command_check(work, sizes.command_budget)
     results["spec"] = spec_check()
     results["gpu"] = gpu_check()
     results["load_after"] = round(os.getloadavg()[0], 2)
     results["seconds"] = round(time.perf_counter() - started, 1)
-    (OUT / "realnas.json").write_text(json.dumps(results, indent=1) + "\n")
-    (OUT / "realnas.md").write_text(render(results))
-    shutil.rmtree(WORK, ignore_errors=True)
+    (out / "realnas.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / "realnas.md").write_text(render(results))
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 def signal_words(sig: dict) -> str:
@@ -321,6 +377,8 @@ def render(r: dict) -> str:
     lines = [
         "# Real NAS: searches that train what they pick",
         "",
+        *(["**Quick profile (`--quick`): tiny sizes to test the machinery; not the committed result.**", ""]
+          if r.get("quick") else []),
         f"Written by `benchmarks/realnas.py` at commit {r['commit']} on {r['date']} ({r['machine']}; load "
         f"{r['load_before']} before, {r['load_after']} after; {r['seconds']:.0f} s in all). Training evaluator: "
         f"NB201 cells on scikit-learn's digits, {t['epochs']} epochs, width {t['channels']}, {t['cells']} cell per "
@@ -349,7 +407,8 @@ def render(r: dict) -> str:
         "one after the other, each in its own process, on a 2-core machine; the LocalCluster's start, TLS "
         "included, is timed apart).",
         "",
-        f"The machine's own ceiling, measured in the same run without Dask: two processes training 6 cells each "
+        f"The machine's own ceiling, measured in the same run without Dask: two processes training "
+        f"{thr['machine_ceiling'].get('cells', 6)} cells each "
         f"at once against one alone give **{thr['machine_ceiling']['ratio']:.2f}x** "
         f"({thr['machine_ceiling']['one_process_seconds']:.1f} s alone, "
         f"{thr['machine_ceiling']['two_processes_seconds']:.1f} s for the pair). "
@@ -404,4 +463,4 @@ def render(r: dict) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

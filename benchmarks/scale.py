@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).parent / "results" / "scale.md"
+RESULTS = Path(__file__).parent / "results"
 
 
 def load() -> str:
@@ -197,12 +197,13 @@ def section_store(lines: list[str], kill_cells: int) -> None:
                   "every 2 s).", ""]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ntk-cells", type=int, default=1000)
     parser.add_argument("--kill-cells", type=int, default=400)
     parser.add_argument("--skip", nargs="*", default=[], choices=["rank", "ntk", "store"])
-    args = parser.parse_args()
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder (default: %(default)s)")
+    args = parser.parse_args(argv)
     lines = ["# Scale-out: whole-space ranking, Dask sweeps, result store", "",
              "Written by `benchmarks/scale.py`. Machine: "
              f"{os.cpu_count()} cores, shared with other jobs; each section states the load.", ""]
@@ -212,8 +213,10 @@ def main() -> None:
         section_ntk(lines, args.ntk_cells)
     if "store" not in args.skip:
         section_store(lines, args.kill_cells)
-    OUT.write_text("\n".join(lines) + "\n")
-    print(OUT.read_text())
+    out = args.results / "scale.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    print(out.read_text())
 
 
 if __name__ == "__main__":

@@ -57,14 +57,14 @@ def draw(name: str, pool: Any, stat_idx: np.ndarray, tiers: np.ndarray, exclude:
         256, rng, exclude=exclude).cells
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--labelled", default="10,30")
     parser.add_argument("--groups", default="nb201/cifar10,nb201/cifar100,nb201/imagenet16_120")
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default=str(OUT))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     import torch
     from scipy.stats import wilcoxon

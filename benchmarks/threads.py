@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-OUT = Path(__file__).parent / "results" / "threads.md"
+RESULTS = Path(__file__).parent / "results"
 
 CHILD = """
 import time, numpy as np, torch
@@ -58,12 +58,13 @@ def run(threads: int, epochs: int, loaded: bool) -> float:
             p.join()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20, help="training epochs per fit (default 20)")
     parser.add_argument("--repeats", type=int, default=3, help="fits per setting; the median is kept "
                         "(default 3)")
-    args = parser.parse_args()
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder (default: %(default)s)")
+    args = parser.parse_args(argv)
     rows = []
     for loaded in (False, True):
         for threads in (1, 2):
@@ -86,8 +87,10 @@ def main() -> int:
         for loaded, threads, median, _ in rows if threads == 2) + ".", "",
         "narank therefore runs torch on 1 thread unless `--threads` (or `$NARANK_THREADS`) asks for "
         "more, and never on more threads than the cores the process may use (`narank/threads.py`).", ""]
-    OUT.write_text("\n".join(lines))
-    print(f"wrote {OUT}")
+    out = args.results / "threads.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
+    print(f"wrote {out}")
     return 0
 
 

@@ -38,12 +38,13 @@ def _score(net_str: str, x: np.ndarray, y: np.ndarray, channels: int, cells: int
     return suite_scores(get_space("nb201").parse(net_str), x, y, PROXIES, channels, cells, 10, 0)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", type=int, default=60, help="NB201 cells of the reference file")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--data", default=None)
-    args = parser.parse_args()
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder (default: %(default)s)")
+    args = parser.parse_args(argv)
 
     import pandas as pd
     from scipy.stats import kendalltau, spearmanr
@@ -82,8 +83,8 @@ def main() -> int:
                       "reference_tau_vs_accuracy": float(kendalltau(theirs[ok], acc[ok])[0])}
         out["results"][label] = res
     out["load"] = {"start": load_start, "end": os.getloadavg()}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "zc_size.json").write_text(json.dumps(out, indent=1))
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "zc_size.json").write_text(json.dumps(out, indent=1))
     lines = ["# The zero-cost suite at two network sizes, against NAS-Bench-Suite-Zero", "",
              f"Written by `benchmarks/zc_size.py`. {args.cells} NB201 cells drawn (seed 0) from "
              "NAS-Bench-Suite-Zero's `nb201_zc_proxies.csv` (full-size networks, CIFAR-10); ours use "
@@ -112,7 +113,7 @@ def main() -> int:
               "small-size disagreement is an effect of the network size, input size and batch (and "
               "digits instead of CIFAR-10), not a sign error; grasp, a Hessian-vector product "
               "on one batch, stays the noisiest.", ""]
-    (RESULTS / "zc_size.md").write_text("\n".join(lines))
+    (args.results / "zc_size.md").write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
 

@@ -1,0 +1,1 @@
+"""The benchmarks behind every number README shows: `python -m benchmarks list` says what each writes."""
