@@ -28,7 +28,8 @@ def _ntk_defaults(dataset: str, seed: int) -> dict[str, Any]:
                 num_classes=num_classes(dataset))
 
 
-@proxy("ntk", defaults=_ntk_defaults, help="TE-NAS NTK condition number (lower is better)")
+@proxy("ntk", defaults=_ntk_defaults, help="TE-NAS NTK condition number (lower is better)",
+       lower_is_better=True)
 def ntk(cell: Any, **params: Any) -> float:
     from narank.proxies.ntk import ntk_condition_number
 

@@ -40,16 +40,21 @@ class Proxy:
     batch: Callable[[Sequence[Any]], np.ndarray] | None = None
     help: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    #: True when a lower value predicts a better network (NTK's condition number)
+    lower_is_better: bool = False
 
 
 PROXIES: Registry[Proxy] = Registry("proxy", "narank.proxies", ("narank.proxies.builtin",))
 
 
 def proxy(name: str, defaults: Callable[[str, int], dict[str, Any]] = no_params,
-          batch: Callable[[Sequence[Any]], np.ndarray] | None = None, help: str = "") -> Callable:
-    """Decorator: register `fn(cell, **params) -> float` as the proxy `name`."""
+          batch: Callable[[Sequence[Any]], np.ndarray] | None = None, help: str = "",
+          lower_is_better: bool = False) -> Callable:
+    """Decorator: register `fn(cell, **params) -> float` as the proxy `name` (`lower_is_better`:
+    a low value predicts a good network, so sweeps negate it before correlating)."""
     def add(fn: Callable[..., float]) -> Callable[..., float]:
-        PROXIES.register(name, Proxy(name, fn, defaults, batch, help or (fn.__doc__ or "").strip()))
+        PROXIES.register(name, Proxy(name, fn, defaults, batch, help or (fn.__doc__ or "").strip(),
+                                     lower_is_better=lower_is_better))
         return fn
 
     return add

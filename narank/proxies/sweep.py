@@ -11,6 +11,7 @@ import numpy as np
 
 from narank.engine import check_scheduler, check_workers
 from narank.errors import NarankError
+from narank.proxies.registry import get_proxy
 from narank.spaces import SearchSpace, get_space
 
 
@@ -76,12 +77,13 @@ def proxy_sweep(space: str | SearchSpace, proxy: str, dataset: str | None = None
         acc = np.full(len(ids), np.nan)
         if in_table.any():
             acc[in_table] = table.targets(column, [cid for cid, ok in zip(ids, in_table) if ok])
-        oriented = -scores if proxy == "ntk" else scores
+        lower = ":" not in proxy and get_proxy(proxy).lower_is_better  # eznas:FILE is higher-better
+        oriented = -scores if lower else scores
         ok = ~np.isnan(oriented) & ~np.isnan(acc)
         if ok.sum() >= 2:
             summary["spearman_rho"] = float(spearmanr(oriented[ok], acc[ok])[0])
             summary["kendall_tau"] = float(kendalltau(oriented[ok], acc[ok])[0])
         summary["target"] = column
-        summary["orientation"] = "-kappa (low κ = good)" if proxy == "ntk" else "score"
+        summary["orientation"] = "-score (lower is better)" if lower else "score"
         summary["n_nan"] = int((~ok).sum())
     return ProxySweep(cells, ids, scores, summary)
