@@ -3,10 +3,13 @@ random search under one protocol (`narank.search.protocol`), per space and datas
 
 Each (space, method, dataset, seed) is run once at the largest budget; smaller budgets are the
 same run cut at that many lookups, which equals a run with that budget because no method looks
-at its budget (checked in tests/test_search.py). Runs are kept in search_runs.json and reused,
-so a re-run (or a run for another space) computes only what is missing. Writes
-benchmarks/results/search.md, search.json and search_<space>_<dataset>.png (best-so-far
-accuracy of the pick against lookups, one colour per method), with paired Wilcoxon tests.
+at its budget (checked in tests/test_search.py). Every run goes through the ask/tell `Search` (ask
+-> look up in the table -> tell; `narank.search.harness.run_method`), the loop real searches use,
+with the same picks as the methods looking the table up themselves. Runs are kept in
+search_runs.json and reused, so a re-run (or a run for another space) computes only what is
+missing. Writes benchmarks/results/search.md, search.json and search_<space>_<dataset>.png
+(best-so-far accuracy of the pick against lookups, one colour per method), with paired Wilcoxon
+tests.
 
     NARANK_DATA=/work/shared/data nice -n 10 .venv/bin/python benchmarks/search.py --spaces nb201
     NARANK_DATA=/work/shared/data nice -n 10 .venv/bin/python benchmarks/search.py --spaces nb101 \

@@ -37,9 +37,17 @@ def _table_search(c10, method: str, budget: int, seed: int = 0) -> Search:
 @pytest.mark.parametrize("method", ["narank", "narank-noprior", "uniform", "bananas", "xgb-graf", "rea",
                                     "random"])
 def test_ask_tell_gives_the_harness_picks(c10, method):
+    """The table-driven harness runs through Search (one loop) and picks what the method run
+    directly on the table (the pre-ask/tell path) picks; so does any other ask/tell driver."""
     from narank.search.harness import run_method
+    from narank.search.methods import SEARCH_METHODS
 
+    direct = SEARCH_METHODS.get(method)(c10, 24, 3, None, {})  # the method looking cells up itself
     ref = run_method(method, c10, 24, 3)
+    assert [q.id for q in ref.history] == [q.id for q in direct.history]
+    assert [q.valid_acc for q in ref.history] == [q.valid_acc for q in direct.history]
+    assert [q.test_acc for q in ref.history] == [q.test_acc for q in direct.history]
+    assert len(ref.info.get("rounds", [])) == len(direct.info.get("rounds", []))
     s = _table_search(c10, method, 24, 3)
     assert [t.id for t in s.trials()] == [q.id for q in ref.history]
     assert s.best.id == ref.pick().id and s.finished
@@ -263,7 +271,7 @@ def _cli(*args: str, cwd: Path, env_extra: dict | None = None) -> subprocess.Com
 
 def test_cli_real_search_with_a_command_and_resume(c10, nb201_csv, tmp_path):
     """`narank search --evaluate CMD` picks what the table search picks; `--resume` re-runs nothing."""
-    env = {"NARANK_DATA": str(nb201_csv.parents[1])}
+    env = {"NARANK_DATA": str(nb201_csv.parents[1].resolve())}  # the CLI runs in tmp_path
     command = f"{sys.executable} {PRINTER} --arch {{arch}} --out {{out}}"
     done = _cli("search", "--space", "nb201", "--evaluate", command, "--budget", "12", "--methods", "narank",
                 "--first-seed", "4", "--run-dir", "run", "--json", cwd=tmp_path, env_extra=env)

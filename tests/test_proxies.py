@@ -180,3 +180,22 @@ def test_tenas_search_tiny_deterministic():
     tiny = dict(n_inits=1, batch_size=6, channels=2, resolution=8, lr_samples=100)
     a = tenas_search("cifar10", seed=0, **tiny)
     assert a == tenas_search("cifar10", seed=0, **tiny) and "none" not in a.ops
+
+
+def test_sweep_orients_a_proxy_by_its_declaration(nb201_csv, monkeypatch):
+    """A proxy registered as lower-is-better is negated before correlating: its τ flips sign."""
+    import dataclasses
+
+    from narank.proxies.registry import PROXIES, get_proxy
+    from narank.proxies.sweep import proxy_sweep
+
+    data = str(nb201_csv.parents[1])
+    plain = proxy_sweep("nb201", "params", limit=300, progress=False, data=data, use_cache=False)
+    PROXIES.register("params", dataclasses.replace(get_proxy("params"), lower_is_better=True))
+    try:
+        flipped = proxy_sweep("nb201", "params", limit=300, progress=False, data=data, use_cache=False)
+    finally:
+        PROXIES.register("params", dataclasses.replace(get_proxy("params"), lower_is_better=False))
+    assert plain.summary["kendall_tau"] > 0.3
+    assert flipped.summary["kendall_tau"] == pytest.approx(-plain.summary["kendall_tau"])
+    assert flipped.summary["orientation"].startswith("-") and get_proxy("ntk").lower_is_better

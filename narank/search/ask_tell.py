@@ -7,14 +7,22 @@ something measures them (a table, a training run, a user's command), the results
         cells = s.ask(2)                       # up to 2 cells (fewer while the method waits)
         s.tell(cells[0], 91.2)                 # or s.tell(cell, None, error="...") when it failed
     s.best, s.history; s.save("run.json"); Search.load("run.json")
+    s.optimize(evaluator)                      # or the loop above, serially, with any evaluator
+
+The table-driven search (`narank search` on a benchmark table, `benchmarks/search.py`) is this same
+loop: `narank.search.harness.run_method` asks, looks the cells up in the table and tells.
 
 The method's own code runs unchanged in a worker thread: where it would look a cell up, it hands
 the cell out through `ask` and waits for `tell`. A model-guided method hands out a whole round (its
-`k` picks) at once, so a round's evaluations run in parallel; the next round starts when the last
-one is told. Methods are deterministic given their seed and the told values, so saving keeps only
-the settings and the history: loading replays the history (no cell is evaluated twice) and the
-search continues exactly where it stopped. A failed evaluation is recorded as failed, never asked
-again (nor any cell computing the same function) and does not stop the search.
+`k` picks) at once, so a round's evaluations run in parallel, each told as it finishes; the next
+round needs every result of this one (the surrogate is fit on them), so it starts when the last
+one is told. REA proposes each child from the population updated with the previous child's result
+(one evaluation at a time after its initial population); random search hands out its whole budget
+at once. Methods are deterministic given their seed and the told values (whatever order results
+arrive in), so saving keeps only the settings and the history: loading replays the history (no
+cell is evaluated twice) and the search continues exactly where it stopped. A failed evaluation
+is recorded as failed, never asked again (nor any cell computing the same function) and does not
+stop the search.
 """
 
 from __future__ import annotations
@@ -22,15 +30,18 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from narank.atomic import atomic_write_bytes
 from narank.errors import NarankError
+from narank.evaluators.base import Evaluator, evaluate_safely
 from narank.search.methods import SEARCH_METHODS, method_names
-from narank.search.oracle import EvaluationFailed
+from narank.search.oracle import EvaluationFailed, OracleTable
 from narank.spaces import SearchSpace, TableColumns, get_space
 
 FORMAT = "narank-search/1"
@@ -63,16 +74,20 @@ class Trial:
 
 class EvaluatedTable:
     """What a search method sees as its table when results are told instead of looked up: every
-    cell of the pool can be evaluated (`has`), and `lookup_many` hands cells out and waits."""
+    cell of the pool can be evaluated (`has`), and `lookup_many` hands cells out and waits.
+    With an OracleTable (the table-driven search), `has` is the table's own: cells with ground truth."""
 
-    def __init__(self, search: Search, pool_table: Any = None) -> None:
+    def __init__(self, search: Search, pool_table: Any = None, truth: OracleTable | None = None) -> None:
         self._search = search
+        self._truth = truth
         self.space = search.space
         self.dataset = search.dataset
         self.columns = TableColumns("accuracy", "accuracy", "params_M", None)
         self.table = pool_table
         self.test = None
-        if pool_table is not None:
+        if truth is not None:
+            self.pos = truth.pos
+        elif pool_table is not None:
             self.pos = pool_table.positions
         else:
             cells = self.space.enumerate()
@@ -83,7 +98,9 @@ class EvaluatedTable:
 
     def has(self, cell: Any) -> bool:
         cid = self.space.canonical_id(cell)
-        return cid in self.pos and cid not in self._search._failed_ids
+        if cid in self._search._failed_ids:
+            return False
+        return self._truth.has(cell) if self._truth is not None else cid in self.pos
 
     def lookup(self, cell: Any) -> tuple[str, float, float | None]:
         (result,) = self.lookup_many([cell])
@@ -99,12 +116,14 @@ class Search:
     """An ask/tell search with any registered method over a space (see the module docstring).
 
     `table` (a BenchmarkTable) restricts the pool to its cells (needed for spaces that cannot be
-    listed, e.g. NB101); its accuracies are never read here: an evaluator gives the values.
+    listed, e.g. NB101); its accuracies are never read here: an evaluator gives the values. An
+    OracleTable also restricts the cells offered to those with ground truth (the table-driven
+    search). `cfg` is the base loop config object handed to the method (in-process use; not saved).
     """
 
     def __init__(self, space: str | SearchSpace, method: str = "narank", dataset: str | None = None,
                  budget: int = 100, random_state: int = 0, table: Any = None,
-                 settings: dict[str, Any] | None = None) -> None:
+                 settings: dict[str, Any] | None = None, cfg: Any = None) -> None:
         self.space = get_space(space)
         self.dataset = self.space.dataset(dataset)
         if method not in SEARCH_METHODS or SEARCH_METHODS.entry(method).info["zero_shot"]:
@@ -117,7 +136,9 @@ class Search:
             raise NarankError(f"random_state must be an integer in [0, 2**32), got {random_state!r}")
         self.method, self.budget, self.random_state = method, budget, random_state
         self.settings = dict(settings or {})
-        self.table = table
+        self.cfg = cfg
+        truth = table if isinstance(table, OracleTable) else None
+        self.table = truth.table if truth is not None else table
         self.history: list[Trial] = []
         self._failed_ids: set[str] = set()
         self._order: dict[str, int] = {}  # canonical id -> place in the asking order
@@ -129,16 +150,21 @@ class Search:
         self._waiting = False
         self._done = False
         self._error: BaseException | None = None
-        self._otable = EvaluatedTable(self, table)
+        self._otable = EvaluatedTable(self, self.table, truth)
+        self.run: Any = None  # what the method returned (a SearchRun), once it has ended
+        self._threads: int | None = None  # the caller's torch (OpenMP) threads, set in the method's thread
         self._thread = threading.Thread(target=self._run, name=f"narank-search-{method}", daemon=True)
 
     # ------------------------------------------------------------------ the method's side
 
     def _run(self) -> None:
         try:
-            run = SEARCH_METHODS.get(self.method)(self._otable, self.budget, self.random_state, None,
-                                                  self.settings)
-            self.run = run
+            if self._threads is not None:  # OpenMP's thread count is per thread: the caller's, here too
+                import torch
+
+                torch.set_num_threads(self._threads)
+            self.run = SEARCH_METHODS.get(self.method)(self._otable, self.budget, self.random_state,
+                                                       self.cfg, self.settings)
         except BaseException as exc:  # handed to the caller of ask()
             self._error = exc
         finally:
@@ -165,11 +191,18 @@ class Search:
 
     @property
     def finished(self) -> bool:
-        """True when the method has spent its budget (or ended) and every result is told."""
+        """True when the method has spent its budget (or ended) and every result is told; raises
+        the method's own error if it stopped on one (e.g. every initial evaluation failed)."""
         if not self._thread.is_alive() and not self._done:
             return False
         with self._cond:
+            self._raise_error()
             return self._done and not self._pending and not self._out
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
     @property
     def running(self) -> list[Any]:
@@ -183,13 +216,13 @@ class Search:
         if n < 1:
             raise NarankError(f"ask for at least one cell, got {n}")
         if not self._thread.is_alive() and not self._done:
+            torch = sys.modules.get("torch")
+            self._threads = None if torch is None else torch.get_num_threads()
             self._thread.start()  # on first use: a loaded history is in place before the method runs
         with self._cond:
             # the method is computing unless it has asked (pending), ended, or waits on handed-out cells
             self._cond.wait_for(lambda: self._pending or self._done or (self._waiting and self._out))
-            if self._error is not None:
-                error, self._error = self._error, None
-                raise error
+            self._raise_error()
             out = self._pending[:n]
             del self._pending[:n]
             for cell in out:
@@ -213,6 +246,21 @@ class Search:
             self._record(cell, trial)
             self._cond.notify_all()
         return trial
+
+    def optimize(self, evaluator: Evaluator | Callable[[Any, Any], Any],
+                 on_trial: Callable[[Trial], None] | None = None) -> Search:
+        """Run the search to its end serially: ask every cell the method has asked for, evaluate it
+        (`evaluator(space, cell) -> Evaluation`; an exception, a timeout or NaN is told as a failed
+        evaluation, never raised) and tell it; `on_trial` sees each told trial. The table-driven
+        search and a one-worker real search are this loop."""
+        while not self.finished:
+            for cell in self.ask(self.budget):
+                result = evaluate_safely(evaluator, self.space, cell)
+                trial = self.tell(cell, result.value, result.test, result.error,
+                                  seconds=round(result.seconds, 3), **result.info)
+                if on_trial is not None:
+                    on_trial(trial)
+        return self
 
     def _record(self, cell: Any, trial: Trial) -> None:
         trial.n = self._order[trial.id]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from narank.errors import NarankError
+from narank.evaluators.base import Evaluation
+from narank.search.ask_tell import Search
 from narank.search.baselines import random_search, rea, uniform_search
 from narank.search.loop import SearchConfig, SearchRun, nar_config, query_dict, ranker_search
 from narank.search.methods import SEARCH_METHODS, colors, method_names, search_method
@@ -86,7 +88,8 @@ def zero_shot_search(method: str, otable: OracleTable, seed: int) -> SearchRun:
 
 def run_method(method: str, otable: OracleTable, budget: int, seed: int,
                cfg: SearchConfig | None = None, **settings: Any) -> SearchRun:
-    """One run of the registered `method` with `budget` lookups and seed `seed`; records its wall time.
+    """One run of the registered `method` with `budget` lookups and seed `seed` on the table, through
+    the ask/tell `Search` (`table_search`); records its wall time.
 
     `settings` (e.g. `k=20`) override the loop settings of the model-guided methods that have
     them (`SearchConfig` for the ranker loops, `GuidedConfig` for BANANAS and XGBoost).
@@ -99,9 +102,41 @@ def run_method(method: str, otable: OracleTable, budget: int, seed: int,
     if method not in SEARCH_METHODS:
         raise NarankError(f"unknown search method {method!r}; choose from {', '.join(method_names())}")
     start = time.perf_counter()
-    run = SEARCH_METHODS.get(method)(otable, budget, seed, cfg, settings)
+    if SEARCH_METHODS.entry(method).info["zero_shot"]:  # no lookups to ask for: its pick is looked up
+        run = SEARCH_METHODS.get(method)(otable, budget, seed, cfg, settings)
+    else:
+        run = table_search(method, otable, budget, seed, cfg, **settings).run
     run.info["seconds"] = time.perf_counter() - start
     return run
+
+
+@dataclass(frozen=True)
+class OracleEvaluator:
+    """The table-driven search's evaluator: the searched and reported accuracy of a cell from an
+    OracleTable already in memory (`TableEvaluator` loads a table file, e.g. on a Dask worker)."""
+
+    otable: OracleTable
+    name: str = "oracle"
+
+    def settings(self) -> dict[str, Any]:
+        return {"kind": self.name, "dataset": self.otable.dataset}
+
+    def __call__(self, space: SearchSpace, cell: Any) -> Evaluation:
+        _, valid, test = self.otable.lookup(cell)
+        return Evaluation(valid, test)
+
+
+def table_search(method: str, otable: OracleTable, budget: int, seed: int, cfg: Any = None,
+                 **settings: Any) -> Search:
+    """The ask/tell `Search` of `method` run to its end on the table: ask -> look up -> tell (the one
+    search loop; a lookup that fails is told as a failed evaluation). `search.run` is the method's
+    SearchRun; `run.info["failed"]` lists the failed evaluations, if any."""
+    search = Search(otable.space, method, otable.dataset, budget, seed, otable, settings, cfg)
+    search.optimize(OracleEvaluator(otable))
+    failed = [{"id": t.id, "arch": t.arch, "error": t.error} for t in search.trials() if not t.ok]
+    if failed:
+        search.run.info["failed"] = failed
+    return search
 
 
 def _ranker_cfg(base: SearchConfig, settings: dict[str, Any]) -> SearchConfig:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,13 @@ def evaluation_store(search: Search, evaluator: Evaluator, root: Path | None = N
 def run_search(search: Search, evaluator: Evaluator, workers: int = 1, scheduler: str | None = None,
                run_dir: str | Path | None = None, client: Any = None, progress: bool = True,
                store_root: Path | None = None) -> NASResult:
-    """Ask, evaluate, tell until the search ends; up to `workers` evaluations run at once, and a
-    new cell is asked for as soon as one finishes (within a model-guided method's round)."""
+    """Ask, evaluate, tell until the search ends; up to `workers` evaluations run at once.
+
+    On Dask the loop is asynchronous: each result is told as soon as its evaluation finishes (in
+    whatever order they finish), and a worker that frees up gets the next cell the method has
+    asked for at once, never waiting for the slowest of a batch. A method waits only where its
+    next proposal needs results still running (a model-guided round's last cells; REA's previous
+    child): see `narank.search.ask_tell`. The picks do not depend on the finishing order."""
     workers = check_workers(workers)
     check_scheduler(scheduler)
     from tqdm.auto import tqdm
@@ -109,15 +115,13 @@ def run_search(search: Search, evaluator: Evaluator, workers: int = 1, scheduler
     bar = tqdm(total=search.budget, initial=len(search.history), desc=f"{search.method} evaluations",
                unit="cell", disable=not progress, file=sys.stderr)
 
-    def told(cell: Any, result: Evaluation) -> None:
+    def record(trial: Trial) -> None:  # after each tell: state saved, store appended, progress
         nonlocal evaluated
         evaluated += 1
-        search.tell(cell, result.value, result.test, result.error, seconds=round(result.seconds, 3),
-                    **result.info)
         if state is not None:
             search.save(state)
-        if result.value is not None:
-            store.append([search.space.canonical_id(cell)], value=[result.value])
+        if trial.ok:
+            store.append([trial.id], value=[trial.value])
         bar.update(1)
         best = search.best
         bar.set_postfix(best=f"{best.value:.2f}" if best else "-")
@@ -128,38 +132,47 @@ def run_search(search: Search, evaluator: Evaluator, workers: int = 1, scheduler
             setup = time.perf_counter() - start
             start = time.perf_counter()
             if dc is None:
-                while not search.finished:
-                    cells = search.ask(1)
-                    if not cells and not search.running:
-                        continue
-                    for cell in cells:
-                        told(cell, evaluate_safely(evaluator, search.space, cell))
+                search.optimize(evaluator, record)
             else:
-                from distributed import wait
-
-                slots = max(1, len(dc.nthreads()) or workers)
-                running: dict[Any, Any] = {}
-                while not search.finished:
-                    free = slots - len(running)
-                    for cell in search.ask(free) if free > 0 else []:
-                        label = search.space.label(cell)
-                        running[dc.submit(_evaluate, evaluator, search.space.name, label, pure=False)] = cell
-                    if not running:
-                        continue
-                    done, _ = wait(list(running), return_when="FIRST_COMPLETED")
-                    for future in done:
-                        cell = running.pop(future)
-                        try:
-                            result = future.result()
-                        except Exception as exc:  # a lost worker or an unpicklable result
-                            result = Evaluation(None, error=f"worker failed: {type(exc).__name__}: {exc}")
-                        told(cell, result)
+                _run_async(search, evaluator, dc, max(1, len(dc.nthreads()) or workers), record)
     finally:
         bar.close()
     if state is not None:
         search.save(state)
     store.maybe_compact()
     return NASResult(search, run_dir, time.perf_counter() - start, evaluated, setup)
+
+
+def _run_async(search: Search, evaluator: Evaluator, dc: Any, slots: int,
+               record: Callable[[Trial], None]) -> None:
+    """Keep up to `slots` evaluations running on the Dask client `dc`: tell each as it completes
+    and hand the freed worker the next cell the method has asked for."""
+    from distributed import as_completed
+
+    running: dict[Any, Any] = {}  # future -> cell
+    done = as_completed()
+    while True:
+        free = slots - len(running)
+        if free > 0 and not search.finished:
+            # returns at once with what the method has asked for; blocks only while it computes
+            # its next proposal with nothing of it running (then there is nothing else to wait for)
+            for cell in search.ask(free):
+                future = dc.submit(_evaluate, evaluator, search.space.name, search.space.label(cell),
+                                   pure=False)
+                running[future] = cell
+                done.add(future)
+        if not running:
+            if search.finished:
+                return
+            continue
+        future = next(done)  # the first evaluation to finish, whichever it is
+        cell = running.pop(future)
+        try:
+            result = future.result()
+        except Exception as exc:  # a lost worker or an unpicklable result
+            result = Evaluation(None, error=f"worker failed: {type(exc).__name__}: {exc}")
+        record(search.tell(cell, result.value, result.test, result.error,
+                           seconds=round(result.seconds, 3), **result.info))
 
 
 def nas(space: Any, method: str = "narank", dataset: str | None = None, budget: int = 100,
