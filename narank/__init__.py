@@ -9,7 +9,8 @@ __version__ = "0.1.0"
 _LAZY = {"load_pretrained": "narank.pretrained", "list_pretrained": "narank.pretrained",
          "Ranker": "narank.predictor", "load_table": "narank.benchmarks", "get_space": "narank.spaces",
          "space_names": "narank.spaces", "read_user_csv": "narank.benchmarks.user_table",
-         "Search": "narank.search.ask_tell", "nas": "narank.search.nas", "from_spec": "narank.specs"}
+         "Search": "narank.search.ask_tell", "nas": "narank.search.nas", "from_spec": "narank.specs",
+         "clear_caches": "narank.caches"}
 
 
 def __getattr__(name: str) -> Any:
@@ -21,5 +22,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'narank' has no attribute {name!r}")
 
 
-__all__ = ["Ranker", "Search", "__version__", "from_spec", "get_space", "list_pretrained", "load_pretrained",
-           "load_table", "nas", "read_user_csv", "space_names"]
+__all__ = ["Ranker", "Search", "__version__", "clear_caches", "from_spec", "get_space", "list_pretrained",
+           "load_pretrained", "load_table", "nas", "read_user_csv", "space_names"]

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from narank.caches import Cache
 from narank.errors import NarankError
 from narank.spaces import get_space
 from narank.spaces.base import DenseCells, SearchSpace
@@ -152,7 +153,8 @@ def _padded_features(ops: tuple[str, ...], lab: np.ndarray, adj: np.ndarray, n: 
     return np.concatenate(blocks, axis=1)
 
 
-_CACHE: dict[tuple[str, tuple], np.ndarray] = {}
+#: GRAF rows by (space, structure): distinct structures are few in NB201, many in NB101 (bounded)
+_CACHE: Cache[tuple[str, tuple], np.ndarray] = Cache("graf structures", 1 << 16)
 
 
 def graf_features(space: SearchSpace | str, cells: Sequence[Any]) -> np.ndarray:

@@ -20,6 +20,7 @@ from torch import nn
 from torch_geometric.data import Batch
 from tqdm.auto import tqdm
 
+from narank.caches import Cache
 from narank.graph_features import ALL_GRAPH_FEATURES, graph_features
 from narank.graphs import to_graphs
 from narank.model.encoders import GraphEncoder
@@ -32,7 +33,7 @@ PRETRAIN_BATCH = 256
 PRETRAIN_LR = 2e-3
 PRETRAIN_SEED = 0
 
-_CACHE: dict[tuple, tuple[dict[str, torch.Tensor], dict[str, Any]]] = {}
+_CACHE: Cache[tuple, tuple[dict[str, torch.Tensor], dict[str, Any]]] = Cache("pretrained encoders", 4)
 
 
 def unlabelled_cells(space: SearchSpace, n: int, seed: int = PRETRAIN_SEED) -> list:

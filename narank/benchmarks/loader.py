@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from narank.caches import Cache
 from narank.errors import DataFileError
 from narank.paths import ENV_VAR, data_dir
 from narank.spaces import SearchSpace, get_space
@@ -18,7 +19,7 @@ from narank.spaces import SearchSpace, get_space
 if TYPE_CHECKING:  # pragma: no cover - typing only (pandas is slow to import)
     from narank.benchmarks.table import BenchmarkTable
 
-_CACHE: dict[tuple, BenchmarkTable] = {}
+_CACHE: Cache[tuple, BenchmarkTable] = Cache("benchmark tables", 8)
 _ANNOUNCED: set[str] = set()
 
 

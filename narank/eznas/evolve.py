@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from narank.atomic import atomic_write_bytes
+from narank.caches import Cache
 from narank.errors import NarankError
 from narank.eznas.program import Program, parse_tree, pset
 from narank.eznas.state import (
@@ -105,7 +106,7 @@ class EvolveResult:
 
 # ---------------------------------------------------------------------------- pools on disk
 
-_POOLS: dict[str, list[NetworkStats]] = {}
+_POOLS: Cache[str, list[NetworkStats]] = Cache("EZNAS statistics pools", 4)
 
 
 def _meta_path(path: str | os.PathLike) -> Path:
@@ -130,8 +131,6 @@ def load_pool(path: str | os.PathLike, control: bool = False, limit: int | None 
         stats = load_pool_file(path)[0][:limit]
         if control:
             stats = [random_like(s, 10_007 + i) for i, s in enumerate(stats)]
-        if len(_POOLS) > 4:  # bound memory: a process holds at most a few pools
-            _POOLS.clear()
         _POOLS[key] = stats
     return _POOLS[key]
 

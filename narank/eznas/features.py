@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from narank.caches import Cache
 from narank.graphs import register_node_feature
 
-_VALUES: dict[tuple[str, str, str], dict[str, float]] = {}
+_VALUES: Cache[tuple[str, str, str], dict[str, float]] = Cache("EZNAS node values", 16)
 
 
 def _score(proxy: str, cell, dataset: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from narank.caches import Cache
 from narank.graphs import register_node_feature
 from narank.proxies.sed import FLOOR, sed_node_features
 
@@ -23,7 +24,7 @@ def sed_feature(cell, dataset: str) -> np.ndarray:
 
 
 # (space, dataset) -> canonical id -> κ, read from the result store once per process
-_NTK_VALUES: dict[tuple[str, str], dict[str, float]] = {}
+_NTK_VALUES: Cache[tuple[str, str], dict[str, float]] = Cache("stored NTK values", 8)
 
 
 def _ntk_kappa(cell, dataset: str) -> float:

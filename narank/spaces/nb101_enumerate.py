@@ -30,6 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from narank.atomic import atomic_write
+from narank.caches import Cache
 from narank.errors import DataFileError, InvalidCellError
 from narank.paths import cache_dir as default_cache_dir
 from narank.spaces.base import DenseCells
@@ -51,7 +52,7 @@ from narank.spaces.nb101 import (
 CACHE_VERSION = 1
 _CHUNK_GRAPHS = 10_000  # labelled graphs per parallel task
 _ARRAYS = ("digests", "codes", "sizes", "op_codes")
-_MEMO: dict[tuple[Path, int, int], SpaceTable] = {}
+_MEMO: Cache[tuple[Path, int, int], SpaceTable] = Cache("NB101 enumerations", 2)
 
 
 # ----------------------------------------------------------------- packing of cells
