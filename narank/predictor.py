@@ -14,6 +14,7 @@ and `manifest_`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
 from collections.abc import Iterable, Sequence
@@ -272,8 +273,9 @@ class Ranker(BaseEstimator):
 
         `init` (a shipped ranker's name, a checkpoint path or a fitted Ranker of the same space,
         features and network) fine-tunes from its weights and trees: few-shot transfer to another
-        dataset. Its training cells stay listed in `manifest_["train_ids"]`, and graph features are
-        re-standardized for this ranker's dataset on unlabelled cells of the space.
+        dataset, gently (`FINE_TUNE_EPOCHS` unless `epochs` is set, a tenth of `lr`, 20 more trees).
+        Its training cells stay listed in `manifest_["train_ids"]`, and graph features are
+        re-standardized for this ranker's dataset on the init's training cells (no labels).
         """
         space, dataset, features, config = self._validate()
         gnames = _graph_features(self.graph_features, space)
@@ -295,6 +297,9 @@ class Ranker(BaseEstimator):
             if resume:
                 raise NarankError("init starts a new fine-tune; it cannot be combined with resume")
             self._adopt(_init_source(init), space, dataset)
+            # a gentle fine-tune: few labels must correct the init, not overwrite it
+            epochs = FINE_TUNE_EPOCHS if self.epochs is None else settings.epochs
+            settings = dataclasses.replace(settings, lr=settings.lr * FINE_TUNE_LR_SCALE, epochs=epochs)
         fitted = hasattr(self, "model_")
         keep_weights = resume or (init is not None) or (self.warm_start and fitted)
         state = None
@@ -392,11 +397,16 @@ class Ranker(BaseEstimator):
         if getattr(source, "tabular_", None) is not None:
             self.tabular_ = source.tabular_.copy()
         gnames = tuple(source.manifest_.get("graph_features", ()))
-        if gnames and source.manifest_["dataset"] != dataset:  # costs differ by dataset: re-standardize
-            unlabelled = space.sample(RESTANDARDIZE_CELLS, self.random_state)
-            values = graph_features(space, unlabelled, dataset, gnames)
-            self.model_.set_graph_stats(torch.as_tensor(values.mean(0), dtype=torch.float32),
-                                        torch.as_tensor(values.std(0), dtype=torch.float32))
+        if gnames and source.manifest_["dataset"] != dataset:
+            # costs differ by dataset: re-standardize on the cells the source standardized on, so the
+            # features that do not depend on the dataset (GRAF, SED) keep exactly their statistics
+            # and the trees' split points still fall where they fell
+            try:
+                cells = [space.parse(i) for i in source.manifest_["train_ids"]]
+            except (InvalidCellError, NarankError):
+                cells = space.sample(RESTANDARDIZE_CELLS, self.random_state)
+            values = torch.as_tensor(graph_features(space, cells, dataset, gnames), dtype=torch.float32)
+            self.model_.set_graph_stats(values.mean(0), values.std(0))
 
     def _standardized(self, values: np.ndarray) -> np.ndarray:
         """Graph features as the network sees them (the training cells' standardization)."""
@@ -595,7 +605,11 @@ def _params_of(m: dict[str, Any]) -> dict[str, Any]:
 #: parameters a fine-tune (`fit(init=...)`) may change; the others define the network and features
 _NOT_ARCHITECTURE = {"space", "dataset", "epochs", "lr", "weight_decay", "batch_size", "lam", "random_state",
                      "warm_start", "verbose", "pretrain"}
-#: unlabelled cells that re-standardize graph features for a fine-tune's dataset
+#: a fine-tune (`fit(init=...)`): epochs unless `epochs` is set, and the factor on `lr`
+FINE_TUNE_EPOCHS = 50
+FINE_TUNE_LR_SCALE = 0.1
+#: unlabelled cells that re-standardize graph features for a fine-tune's dataset, where the source's
+#: training ids cannot be parsed back into cells
 RESTANDARDIZE_CELLS = 1000
 
 

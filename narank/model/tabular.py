@@ -14,7 +14,7 @@ import numpy as np
 from narank.baselines import xgb_regressor
 
 #: trees added when a fit continues an existing booster (warm start, `init=`)
-FINE_TUNE_TREES = 100
+FINE_TUNE_TREES = 20
 
 
 def fit_tabular(x: np.ndarray, y: np.ndarray, seed: int, init: Any = None) -> Any:
