@@ -13,7 +13,7 @@ Sections, all written by this script:
   search is cached in benchmarks/results/proxies_tenas_runs.json and reused unless
   `--rerun-tenas` (or the search code changed);
 - the targets, each compared by this script ("met" / "missed");
-- every SED design (`narank.proxies.sed_variants.DESIGNS`) on every benchmark, round 2:
+- every SED design (`benchmarks.sed_variants.DESIGNS`) on every benchmark, round 2:
   the development tables declared in `sed_variants` (NB201 C10 valid, a seeded half of the NB101
   30,001 cells, a seeded half of NATS-SSS C10) and every held-out table (NB201 test columns, the
   other halves, NATS-SSS C100 / IN16, the NAS-Bench-Suite-Zero NB101 cells) beside params, FLOPs
@@ -386,9 +386,8 @@ R2_DEV = ("NB201 C10 valid (dev)", "NB101 dev half (dev)", "NATS-SSS C10 dev hal
 
 def sed_round2_results(root: Path) -> dict[str, Any]:
     """Round 2: ρ of every SED design and of the reference proxies on the development tables
-    (declared in `narank.proxies.sed_variants`) and on every held-out table, seconds per cell."""
-    from narank.proxies.sed import FROZEN, nb101_specs_from_json
-    from narank.proxies.sed_variants import (
+    (declared in `benchmarks.sed_variants`) and on every held-out table, seconds per cell."""
+    from benchmarks.sed_variants import (
         DESIGNS,
         natsss_dev_mask,
         natsss_scores,
@@ -397,6 +396,7 @@ def sed_round2_results(root: Path) -> dict[str, Any]:
         nb201_scores,
         select,
     )
+    from narank.proxies.sed import FROZEN, nb101_specs_from_json
     from narank.spaces import get_space
     from narank.spaces.natsss import channels_matrix
 
@@ -581,7 +581,7 @@ def sed_round2_lines(res: dict[str, Any], ntk_s: float | None) -> tuple[list[str
     common = [
         "**Round 2.** Spearman ρ with accuracy. Development columns (**bold**): NB201 CIFAR-10 "
         "validation (all cells), a seeded random half of the NB101 30,001 cells, a seeded random half "
-        "of NATS-SSS CIFAR-10 test accuracy, declared in `narank.proxies.sed_variants` before any "
+        "of NATS-SSS CIFAR-10 test accuracy, declared in `benchmarks.sed_variants` before any "
         "round-2 design was scored. Rule: the highest *minimum* development ρ over the three wins "
         f"(`select`); it chose **{chosen}**, frozen as **{fz}**. Every other column is held out, "
         "reported once (NB101 30k (all) mixes both halves and is shown because a round-2 target is "

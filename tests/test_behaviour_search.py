@@ -272,8 +272,8 @@ def test_rea_evolves_children_of_its_population_and_never_repeats_a_lookup(table
 
 
 def test_sed_of_nb201_cells_by_hand():
+    from benchmarks.sed_variants import SED_V2  # the round-1 path model (docs/sed.md)
     from narank.proxies.sed import FLOOR, sed_nb201, sed_nb201_nodes
-    from narank.proxies.sed_variants import SED_V2  # the round-1 path model (docs/sed.md)
 
     OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")  # op ids
 

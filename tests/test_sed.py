@@ -12,6 +12,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.sed_variants import (
+    DESIGNS,
+    SED_V1,
+    SED_V2,
+    design,
+    natsss_dev_mask,
+    natsss_scores,
+    nb101_dev_mask,
+    nb101_scores,
+    select,
+)
 from narank.errors import InvalidCellError
 from narank.proxies.sed import (
     FLOOR,
@@ -26,17 +37,6 @@ from narank.proxies.sed import (
     sed_nb201_nodes,
     sed_node_features,
     sed_score,
-)
-from narank.proxies.sed_variants import (
-    DESIGNS,
-    SED_V1,
-    SED_V2,
-    design,
-    natsss_dev_mask,
-    natsss_scores,
-    nb101_dev_mask,
-    nb101_scores,
-    select,
 )
 from narank.spaces import get_space
 from narank.spaces.nb201 import NB201Cell, all_cells, all_ops_matrix

@@ -7,7 +7,7 @@ concatenating channel groups (NB101's output) has, per channel, the channel-weig
 the groups' entropies (a block-diagonal multivariate Gaussian). The value of a node is its
 local entropy h = 1/2 log v. How a design turns this into a cell score (which widths, whether
 the network's cells are averaged) is a `SedDesign`; the named designs, today's `sed-v1` among
-them, are in `narank.proxies.sed_variants`, and `FROZEN` is the one every space uses. See
+them, are in `benchmarks.sed_variants`, and `FROZEN` is the one every space uses. See
 docs/sed.md for the derivation and the selection.
 """
 
@@ -85,7 +85,7 @@ class SedDesign:
 
 # The design every space uses: round 2 (docs/sed.md), chosen by the declared rule (highest
 # minimum development rho over NB201 C10 valid, the NB101 development half and the NATS-SSS C10
-# development half) among the designs of `narank.proxies.sed_variants.DESIGNS`.
+# development half) among the designs of `benchmarks.sed_variants.DESIGNS`.
 FROZEN = SedDesign(
     "sed-v3", combine="local", macro=True, split=False, merge=True, reductions=True, round=2,
     note="local entropy changes summed over the live ops, the merge term, the whole network "
