@@ -358,7 +358,7 @@ def report(records: list[dict[str, Any]], walls: dict[str, float], budgets_of: d
         md += ["NATS-SSS was not run under this protocol (CPU time on the shared 2-core machine); "
                "the earlier NATS-SSS results used the old protocol and are not shown.", ""]
     md += tests_md + [""]
-    md += ["## Targets of the issue", "", *target_lines, ""]
+    md += ["## Goals", "", *target_lines, ""]
     md += sampler_section(records, out, results["groups"])
     busy: dict[str, float] = {}
     for r in records:
@@ -374,7 +374,7 @@ def report(records: list[dict[str, Any]], walls: dict[str, float], budgets_of: d
 
 
 def _targets(space: str, d: str, entry: dict[str, Any], budgets: list[int]) -> list[str]:
-    """Plain statements of whether the issue's targets are met for one group."""
+    """Plain statements of whether the goals declared here are met for one group."""
     lines = []
     tests = entry["tests"]
 

@@ -23,10 +23,10 @@ from narank.proxies.sed import (
     sed_nb201_nodes,
 )
 
-#: Today's formula before issue 16: NB201 at the stem width, NB101 at C = 128 for every vertex
+#: The formula before the second design round: NB201 at the stem width, NB101 at C = 128 for every vertex
 #: with the plain mean of entropy powers at the output, NATS-SSS averaged over its 3 cells.
 SED_V1 = SedDesign("sed-v1", macro=False, split=False, concat="power",
-                   note="the formula before issue 16")
+                   note="the formula before the second design round")
 #: Round 1's frozen design (chosen on NB201 C10 valid alone).
 SED_V2 = SedDesign("sed-v2", macro=False, split=True, concat="entropy",
                    note="v1 on NB201; NB101: real (split) widths and entropy-mean concatenation")
@@ -113,7 +113,7 @@ def natsss_scores(channels: np.ndarray, d: SedDesign) -> np.ndarray:
 # held out. Rule: the design with the highest *minimum* development ρ over the three tables wins
 # (ties: the higher mean), so a design must hold on every space.
 
-ROUND2_SEED = 16  # the issue number
+ROUND2_SEED = 16  # fixed before round 2 (kept: it chose the development halves)
 ROUND2_NATSSS_DATASET = "cifar10"
 
 
