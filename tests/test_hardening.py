@@ -491,13 +491,13 @@ def test_12_threads_default_cannot_oversubscribe(monkeypatch):
     ["evaluate", "--pretrained", "nb201-cifar100"],
 ])
 def test_13_missing_table_is_reported_before_torch_loads(tmp_path, args):
-    code = ("import sys, time; t = time.perf_counter(); from narank.cli import main; "
+    code = ("import sys; from narank.cli import main; "
             f"rc = main({[*args, '--data', str(tmp_path / 'none')]!r}); "
-            "print(rc, 'torch' in sys.modules, time.perf_counter() - t)")
+            "print(rc, 'torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    rc, torch_loaded, seconds = done.stdout.split()
+    rc, torch_loaded = done.stdout.split()
+    # "early" is torch never loaded (the seconds vary with the machine's load: no timed assertion here)
     assert rc == "2" and torch_loaded == "False", done.stderr
-    assert float(seconds) < 2.0
     assert "does not exist" in done.stderr and "data/README.md" in done.stderr
 
 
