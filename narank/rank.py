@@ -18,7 +18,9 @@ from narank.engine import check_scheduler, check_workers, map_items
 from narank.errors import NarankError
 from narank.spaces import SearchSpace, get_space
 
-BLOCK = 4096  # cells per block: amortises the per-block cost, keeps peak memory low
+#: cells per block: amortises the per-block cost; larger blocks raise the peak memory (whole NB101 with
+#: the default ranker: 4096 cells, 1.26 GB; 1024 cells, 0.81 GB; the same CPU seconds)
+BLOCK = 1024
 
 
 @dataclass
