@@ -148,6 +148,7 @@ class Search:
         self._out: dict[str, Any] = {}  # handed out, not yet told
         self._results: dict[str, Any] = {}
         self._waiting = False
+        self._awaiting: list[str] = []  # ids the method waits for while `_waiting`
         self._done = False
         self._error: BaseException | None = None
         self._otable = EvaluatedTable(self, self.table, truth)
@@ -181,7 +182,7 @@ class Search:
                     self._record(cell, self._replay.pop(cid))
                 else:
                     self._pending.append(cell)
-            self._waiting = True
+            self._waiting, self._awaiting = True, ids
             self._cond.notify_all()
             self._cond.wait_for(lambda: all(i in self._results for i in ids))
             self._waiting = False
@@ -291,7 +292,13 @@ class Search:
                 "history": [t.to_json() for t in self.history]}
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the settings and the told history as JSON, atomically."""
+        """Write the settings and the told history as JSON, atomically, once the method is idle
+        (asked, waiting for results, or done): no computation of this search runs on in the
+        background, where it would share torch's global random state with another search."""
+        if self._thread.is_alive():
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending or self._done or (
+                    self._waiting and not all(i in self._results for i in self._awaiting)))
         return atomic_write_bytes(Path(path), json.dumps(self.state_dict(), indent=1).encode())
 
     @classmethod
