@@ -25,6 +25,6 @@ demo: setup
 test: setup
 	$(BIN)/ruff check narank tests benchmarks train_predictor.py
 	$(BIN)/lint-imports
-	$(BIN)/pytest -rs
+	$(BIN)/pytest -rs --durations=15
 
 .PHONY: setup demo test

@@ -74,9 +74,11 @@ def default_ranker(space: str, dataset: str, seed: int, extra: tuple[str, ...] =
 
 def recipe_digest(ranker: Ranker, size: int) -> str:
     """Digest of everything that sets up a fit on `size` cells: the ranker's parameters and its
-    resolved training settings. A recorded row with another digest came from other defaults."""
+    resolved training settings (not where it runs). A recorded row with another digest came from
+    other defaults."""
     train = dataclasses.asdict(ranker.train_settings(size))
-    return settings_digest({"params": ranker.get_params(), "train": train})
+    params = {k: v for k, v in ranker.get_params().items() if k != "device"}
+    return settings_digest({"params": params, "train": train})
 
 
 def one_run(space: str, dataset: str, size: int, seed: int, data: str | None,

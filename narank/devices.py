@@ -3,6 +3,11 @@ command line (`--device`) and the library (the training evaluator's `device`).""
 
 from __future__ import annotations
 
+import re
+
+#: the device names narank accepts
+DEVICE = re.compile(r"cpu|cuda(:\d{1,3})?")
+
 
 def cuda_problem(name: str) -> str | None:
     """None when `name` can be used here, else what is missing (CUDA, or that GPU index)."""
@@ -17,3 +22,11 @@ def cuda_problem(name: str) -> str | None:
     if index >= count:
         return f"this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}"
     return None
+
+
+def device_problem(name: object) -> str | None:
+    """None when `name` is a device narank accepts and this machine has; else one line saying why not."""
+    if not isinstance(name, str) or not DEVICE.fullmatch(name):
+        return f"{name!r} is not a device narank uses: give 'cpu', 'cuda' or 'cuda:N'"
+    problem = cuda_problem(name)
+    return None if problem is None else f"device {name!r}: {problem}; use 'cpu'"

@@ -41,9 +41,9 @@ def evaluate_ranker(ranker: Ranker, table: BenchmarkTable, target: str = "valid"
 def evaluate_saved(checkpoint: str | os.PathLike | None = None, pretrained: str | None = None,
                    space: str | None = None, dataset: str | None = None,
                    data: str | os.PathLike | None = None, table: Any = None,
-                   label_column: str | None = None) -> tuple[Ranker, dict[str, Any]]:
+                   label_column: str | None = None, device: str = "cpu") -> tuple[Ranker, dict[str, Any]]:
     """Load a checkpoint file or a shipped ranker, check its space/dataset, judge it on held-out cells
-    (of the space's table, or of a user's `table` with its `label_column`).
+    (of the space's table, or of a user's `table` with its `label_column`) on `device`.
 
     Returns (ranker, {space, dataset, **metrics}); the target column is the one it was trained on.
     """
@@ -53,6 +53,7 @@ def evaluate_saved(checkpoint: str | os.PathLike | None = None, pretrained: str 
     if (checkpoint is None) == (pretrained is None):
         raise NarankError("give exactly one of a checkpoint file or a pretrained ranker name")
     ranker = load_pretrained(pretrained) if pretrained is not None else Ranker.load(checkpoint)
+    ranker.set_params(device=device)
     if space is not None and get_space(space).name != ranker.space:
         raise NarankError(f"this ranker is for space {ranker.space!r}, not {space!r}")
     if dataset is not None and get_space(ranker.space).dataset(dataset) != ranker.dataset:

@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator
 
 import narank
 from narank.checkpoint import check_output_path, load_checkpoint, save_checkpoint
+from narank.devices import device_problem
 from narank.errors import CheckpointError, InvalidCellError, NarankError
 from narank.graph_features import graph_feature_names, graph_features, resolve_graph_features
 from narank.graphs import check_node_features, graph_key, node_dim, to_batch, to_graphs
@@ -33,7 +34,7 @@ from narank.metrics import ranking_metrics
 from narank.model.ranker import NARanker, RankerConfig
 from narank.model.tiers import assign_tiers, cut_tiers, tier_edges
 from narank.spaces import SearchSpace, get_space, space_of
-from narank.threads import torch_work
+from narank.threads import torch_rng, torch_work
 from narank.train import TrainConfig, default_train_config, fit_model
 from narank.training_data import (
     DEFAULT_DIM,
@@ -126,7 +127,9 @@ class Ranker(BaseEstimator):
     `random_state` seeds weights and batches without touching the global torch RNG;
     `warm_start` makes `fit` continue from the current weights; `verbose` shows a progress bar;
     `pretrain` > 0 first pretrains the encoder on that many unlabelled cells of the space
-    (`narank.pretrain`: predict GRAF/params/FLOPs/SED; cached per process) before fitting.
+    (`narank.pretrain`: predict GRAF/params/FLOPs/SED; cached per process) before fitting;
+    `device` ("cpu", "cuda", "cuda:N") is where fits and predictions run; the network rests on the
+    CPU between calls, so checkpoints are device-free and load anywhere (on the CPU by default).
     """
 
     def __init__(self, space: str = "nb201", dataset: str = "cifar10",
@@ -137,7 +140,8 @@ class Ranker(BaseEstimator):
                  epochs: int | None = None, lr: float = DEFAULT_LR,
                  weight_decay: float = DEFAULT_WEIGHT_DECAY, batch_size: int | None = None,
                  lam: float | None = None, random_state: int | None = 0, warm_start: bool = False,
-                 verbose: bool = False, pretrain: int = 0, tabular: str | None = DEFAULT_TABULAR):
+                 verbose: bool = False, pretrain: int = 0, tabular: str | None = DEFAULT_TABULAR,
+                 device: str = "cpu"):
         self.space = space
         self.dataset = dataset
         self.node_features = node_features
@@ -158,6 +162,7 @@ class Ranker(BaseEstimator):
         self.verbose = verbose
         self.pretrain = pretrain
         self.tabular = tabular
+        self.device = device
 
     # ---------------------------------------------------------------- parameters
 
@@ -197,6 +202,7 @@ class Ranker(BaseEstimator):
             raise NarankError("tabular needs graph features (its inputs); set graph_features or tabular=None")
         if self.random_state is not None and (not _is_int(self.random_state) or self.random_state < 0):
             raise NarankError(f"random_state must be None or an integer >= 0, got {self.random_state!r}")
+        self._device()
         config = RankerConfig(in_dim=node_dim(features, space), dim=int(self.dim), layers=int(self.layers),
                               encoder=self.encoder, heads=int(self.heads), dropout=float(self.dropout),
                               tiers=int(self.tiers), graph_dim=graph_dim)
@@ -320,8 +326,7 @@ class Ranker(BaseEstimator):
                                   "node features or network parameters changed; set warm_start=False")
             model = self.model_
         else:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(settings.seed)
+            with torch_rng(settings.seed):
                 model = NARanker(config)
         pretrained = None
         if self.pretrain and not keep_weights:
@@ -361,7 +366,8 @@ class Ranker(BaseEstimator):
             for graph, row in zip(graphs, values, strict=True):
                 graph.g = row[None, :]
         self._train_state = fit_model(model, graphs, acc, cut_tiers(acc, config.tiers), settings,
-                                      state=state, progress=bool(self.verbose), on_epoch=save_every)
+                                      state=state, progress=bool(self.verbose), on_epoch=save_every,
+                                      device=self._device())
         if self.tabular is not None:
             from narank.model.tabular import fit_tabular
 
@@ -410,8 +416,8 @@ class Ranker(BaseEstimator):
 
     def _standardized(self, values: np.ndarray) -> np.ndarray:
         """Graph features as the network sees them (the training cells' standardization)."""
-        mean, std = self.model_.graph_mean.numpy(), self.model_.graph_std.numpy()
-        return (np.asarray(values, dtype=np.float32) - mean) / std
+        with torch.inference_mode():
+            return self.model_.standardize(torch.as_tensor(np.asarray(values, dtype=np.float32))).numpy()
 
     def _describe(self, space: SearchSpace, dataset: str, features: tuple[str, ...], gnames: tuple[str, ...],
                   edges: np.ndarray, settings: TrainConfig, train_ids: list[str]) -> dict[str, Any]:
@@ -474,20 +480,41 @@ class Ranker(BaseEstimator):
         for c, i in zip(cells, slot, strict=True):
             if unique[i] is None:
                 unique[i] = c
-        scores, logits = [], []
-        for start in range(0, len(unique), batch_size):
-            batch = to_batch(unique[start:start + batch_size], features, dataset)
-            if values is not None:
-                batch.g = torch.from_numpy(values[rows[start:start + batch_size]])
-            lg, sc, _ = self.model_(batch)
-            scores.append(sc.numpy())
-            logits.append(lg.numpy())
-        if not scores:
+        parts = [self.score_graphs(to_batch(unique[start:start + batch_size], features, dataset),
+                                   None if values is None else values[rows[start:start + batch_size]])
+                 for start in range(0, len(unique), batch_size)]
+        if not parts:
             empty = np.zeros(0, dtype=np.float32)
             return empty, np.zeros((0, self.model_.config.tiers), dtype=np.float32), \
                 (empty if getattr(self, "tabular_", None) is not None else None)
-        tab = self.tabular_scores(values) if getattr(self, "tabular_", None) is not None else None
-        return np.concatenate(scores)[slot], np.concatenate(logits)[slot], tab
+        gnn, logits, tab = (np.concatenate(p) if p[0] is not None else None for p in zip(*parts, strict=True))
+        return gnn[slot], logits[slot], None if tab is None else tab[slot]
+
+    @torch.inference_mode()
+    def score_graphs(self, batch: Any, values: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(GNN scores, tier logits, tabular scores or None) of a built graph batch and its raw
+        graph-feature rows (None without graph features), on the ranker's `device`: the one place
+        where the network and the trees score cells (`predict`, and the bulk path of `narank.rank`)."""
+        self._check_fitted("predicting")
+        if values is not None:
+            batch.g = torch.from_numpy(np.asarray(values, dtype=np.float32))
+        device = self._device()
+        model = self.model_.to(device).eval()
+        try:
+            logits, scores, _ = model(batch.to(device))
+        finally:
+            self.model_.cpu()
+        trees = getattr(self, "tabular_", None)
+        tab = self.tabular_scores(values) if values is not None and trees is not None else None
+        return scores.cpu().numpy(), logits.cpu().numpy(), tab
+
+    def _device(self) -> str:
+        """The torch device of this ranker's work; one line (exit 2) when it is absent here."""
+        problem = device_problem(self.device)
+        if problem is not None:
+            raise NarankError(problem)
+        return self.device
 
     def tabular_scores(self, values: np.ndarray) -> np.ndarray:
         """The tabular half's scores of raw graph-feature rows (`graph_features` of the manifest's)."""
@@ -551,7 +578,7 @@ class Ranker(BaseEstimator):
             _, _, _, config = ranker._validate()
             if "config" in m and m["config"].get("in_dim", config.in_dim) != config.in_dim:
                 raise ValueError(f"in_dim {m['config']['in_dim']} does not match the node features")
-            with torch.random.fork_rng(devices=[]):  # the weights are overwritten just below
+            with torch_rng():  # the weights are overwritten just below
                 model = NARanker(config)
             model.load_state_dict(payload["model"])
             saved = m.get("feature_designs", {})
@@ -598,13 +625,14 @@ def _params_of(m: dict[str, Any]) -> dict[str, Any]:
     params.setdefault("tabular", None)  # rankers saved before the tabular half existed
     params.setdefault("graph_features", ())
     params.update(space=m["space"], dataset=m["dataset"], node_features=tuple(m["node_features"]),
-                  graph_features=tuple(m.get("graph_features", ())), warm_start=False, verbose=False)
+                  graph_features=tuple(m.get("graph_features", ())), warm_start=False, verbose=False,
+                  device="cpu")  # where it was trained need not exist here
     return params
 
 
 #: parameters a fine-tune (`fit(init=...)`) may change; the others define the network and features
 _NOT_ARCHITECTURE = {"space", "dataset", "epochs", "lr", "weight_decay", "batch_size", "lam", "random_state",
-                     "warm_start", "verbose", "pretrain"}
+                     "warm_start", "verbose", "pretrain", "device"}
 #: a fine-tune (`fit(init=...)`): epochs unless `epochs` is set, and the factor on `lr`
 FINE_TUNE_EPOCHS = 50
 FINE_TUNE_LR_SCALE = 0.1

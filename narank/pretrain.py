@@ -25,6 +25,7 @@ from narank.graph_features import ALL_GRAPH_FEATURES, graph_features
 from narank.graphs import to_graphs
 from narank.model.encoders import GraphEncoder
 from narank.spaces.base import SearchSpace
+from narank.threads import torch_rng
 
 #: what the encoder learns to predict
 PRETRAIN_TARGETS = ALL_GRAPH_FEATURES
@@ -61,8 +62,7 @@ def pretrain_encoder(encoder: GraphEncoder, space: SearchSpace, dataset: str, no
     graphs = to_graphs(cells, node_features, dataset)
     dim = encoder.readout[0].out_features
     losses = []
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(PRETRAIN_SEED)
+    with torch_rng(PRETRAIN_SEED):
         head = nn.Linear(dim, y.shape[1])
         params = list(encoder.parameters()) + list(head.parameters())
         opt = torch.optim.AdamW(params, lr=PRETRAIN_LR, weight_decay=1e-4)
@@ -98,8 +98,7 @@ def pretrained_state(config: Any, space: SearchSpace, dataset: str, node_feature
     key = (space.name, dataset, tuple(node_features), config.in_dim, config.dim, config.layers,
            config.encoder, config.heads, config.dropout, int(n_cells), PRETRAIN_EPOCHS)
     if key not in _CACHE:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(PRETRAIN_SEED)
+        with torch_rng(PRETRAIN_SEED):
             encoder = GraphEncoder(config.in_dim, config.dim, config.layers, config.encoder,
                                    config.heads, config.dropout)
         info = pretrain_encoder(encoder, space, dataset, tuple(node_features), n_cells, progress=progress)

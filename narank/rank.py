@@ -42,27 +42,18 @@ class SpaceRanking:
 
 
 def score_dense(ranker: Any, dense: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, tiers) of one `DenseCells` block: the ranker's network, graph-level features and
-    tabular half, as `Ranker.rank` computes them for cell objects."""
-    import torch
-
+    """(scores, tiers) of one `DenseCells` block: graphs and graph-level features built in bulk,
+    scored by `Ranker.score_graphs` as `Ranker.rank` scores cell objects."""
     from narank.graph_features import dense_graph_features
     from narank.graphs import dense_batch
 
     features = tuple(ranker.manifest["node_features"])
     gnames = tuple(ranker.manifest.get("graph_features", ()))
     batch = dense_batch(ranker.manifest["space"], dense, features)
-    values = None
-    if gnames:
-        values = dense_graph_features(ranker.manifest["space"], dense, gnames).astype(np.float32)
-        batch.g = torch.from_numpy(values)
-    model = ranker.model_
-    model.eval()
-    with torch.inference_mode():
-        logits, scores, _ = model(batch)
-    tab = ranker.tabular_scores(values) if getattr(ranker, "tabular_", None) is not None else None
-    scores = ranker.blend_scores(scores.numpy(), tab)
-    return scores.astype(np.float32), (logits.argmax(dim=1) + 1).numpy().astype(np.int8)
+    values = dense_graph_features(ranker.manifest["space"], dense, gnames) if gnames else None
+    gnn, logits, tab = ranker.score_graphs(batch, values)
+    scores = ranker.blend_scores(gnn, tab)
+    return scores.astype(np.float32), (logits.argmax(axis=1) + 1).astype(np.int8)
 
 
 def _dense_block(span: tuple[int, int], space: str, ranker: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -13,9 +13,11 @@ process may use.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from narank.errors import NarankError
@@ -97,3 +99,19 @@ def add_threads_argument(parser: argparse.ArgumentParser) -> None:
         "--threads", type=int, default=None,
         help=f"torch CPU threads (default {DEFAULT_THREADS}, or ${ENV_VAR}; 0 = all cores this process "
              f"may use; never more than those: more threads than free cores slow training down)")
+
+
+_RNG_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def torch_rng(seed: int | None = None) -> Iterator[None]:
+    """torch's process-wide RNG for one piece of seeded work: forked (the caller's state comes back
+    afterwards), seeded when `seed` is given, and held by one thread at a time, since dropout and
+    weight init draw from it and a concurrent fork would rewind another thread's draws."""
+    import torch
+
+    with _RNG_LOCK, torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        yield

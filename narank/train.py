@@ -25,6 +25,7 @@ from narank.errors import NarankError
 from narank.model.losses import nar_loss
 from narank.model.ranker import NARanker
 from narank.spaces import SearchSpace, get_space
+from narank.threads import torch_rng
 from narank.training_data import DEFAULT_LR, DEFAULT_WEIGHT_DECAY, default_epochs_batch
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -93,23 +94,29 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch
 def fit_model(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tiers: np.ndarray,
               cfg: TrainConfig, state: dict[str, Any] | None = None,
               progress: bool = True,
-              on_epoch: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Train `model` in place; `state` (from a checkpoint) resumes at its epoch; returns new state.
+              on_epoch: Callable[[int, dict[str, Any]], None] | None = None,
+              device: str = "cpu") -> dict[str, Any]:
+    """Train `model` in place on `device` (it ends on the CPU); `state` (from a checkpoint) resumes
+    at its epoch; returns new state.
 
     Randomness comes from `cfg.seed` (or the resumed state) on a forked torch RNG, so the
-    caller's global torch RNG is left as it was. `on_epoch(epoch, state)` runs after every
-    epoch (e.g. to write a resumable checkpoint).
+    caller's global torch RNG is left as it was. Dropout draws from that global RNG, so fits in
+    one process take turns (`narank.threads.torch_rng`): two searches fitting at once in threads stay reproducible.
+    `on_epoch(epoch, state)` runs after every epoch (e.g. to write a resumable checkpoint).
     """
-    with torch.random.fork_rng(devices=[]):
-        return _fit(model, graphs, targets, tiers, cfg, state, progress, on_epoch)
+    with torch_rng():
+        try:
+            return _fit(model.to(device), graphs, targets, tiers, cfg, state, progress, on_epoch, device)
+        finally:
+            model.cpu()
 
 
 def _fit(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tiers: np.ndarray,
          cfg: TrainConfig, state: dict[str, Any] | None, progress: bool,
-         on_epoch: Callable[[int, dict[str, Any]], None] | None) -> dict[str, Any]:
+         on_epoch: Callable[[int, dict[str, Any]], None] | None, device: str) -> dict[str, Any]:
     n = len(graphs)
-    y = torch.as_tensor(np.asarray(targets, dtype=np.float32))
-    t = torch.as_tensor(np.asarray(tiers, dtype=np.int64))
+    y = torch.as_tensor(np.asarray(targets, dtype=np.float32), device=device)
+    t = torch.as_tensor(np.asarray(tiers, dtype=np.int64), device=device)
     batch_size = min(cfg.batch_size, n)
     steps = (n + batch_size - 1) // batch_size
     opt = make_optimizer(model, cfg)
@@ -136,7 +143,8 @@ def _fit(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tiers: np
             idx = perm[s * batch_size:(s + 1) * batch_size]
             if len(idx) < 2:
                 continue
-            batch = Batch.from_data_list([graphs[i] for i in idx.tolist()])
+            batch = Batch.from_data_list([graphs[i] for i in idx.tolist()]).to(device)
+            idx = idx.to(device)
             logits, scores, emb = model(batch)
             loss, ce, rank = nar_loss(logits, scores, t[idx], y[idx], cfg.lam)
             opt.zero_grad()
@@ -235,7 +243,7 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
         if ranker.trained_epochs is None:
             raise NarankError(f"{resume} has no training state to resume (shipped checkpoints "
                               "are saved without it); train a new ranker instead")
-        other = sorted(set(ranker_params) - {"epochs", "verbose"})
+        other = sorted(set(ranker_params) - {"epochs", "verbose", "device"})
         if other:
             raise NarankError(f"resuming continues {resume}'s own settings; only epochs can change, "
                               f"got {', '.join(other)}")

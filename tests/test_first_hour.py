@@ -345,3 +345,8 @@ def test_7_second_train_on_the_same_out_is_refused_while_the_first_holds_it(caps
     code, stdout, err = run_main(capsys, *train_args(tiny_data, out, "--epochs", "2"))
     assert code == 0, err
     assert out.is_file() and not lock.exists()
+    # resuming into a templated --out locks the file the template names for that checkpoint
+    templated = str(tmp_path / "sub" / "{space}-{n_train}.pt")
+    with output_lock(tmp_path / "sub" / "nb101-40.pt"):
+        err = refused(capsys, "train", "--resume", str(out), "--epochs", "3", "--out", templated, "--json")
+        assert "being written by another narank process" in err

@@ -95,7 +95,7 @@ def test_unfitted_ranker_raises_not_fitted(tmp_path):
     ({"dim": 30, "heads": 4}, "divisible"), ({"tiers": 1}, "tiers"), ({"epochs": 0}, "epochs"),
     ({"batch_size": 1}, "batch_size"), ({"lr": -1.0}, "lr"), ({"lam": -2.0}, "lam"),
     ({"dropout": 1.5}, "dropout"), ({"random_state": "x"}, "random_state"),
-    ({"node_features": ("bogus",)}, "bogus"),
+    ({"node_features": ("bogus",)}, "bogus"), ({"device": "tpu"}, "tpu"), ({"device": "cuda:99"}, "cuda:99"),
 ])
 def test_bad_parameters_are_rejected_in_fit(params, message):
     r = _ranker().set_params(**params)  # the constructor only stores them (scikit-learn style)
@@ -136,6 +136,23 @@ def test_fit_keeps_global_rng_and_random_state_decides():
     c = _ranker(epochs=3, seed=4).fit(cells, acc)
     assert np.array_equal(a.predict(test), b.predict(test))
     assert not np.allclose(a.predict(test), c.predict(test))
+
+
+def test_fits_in_threads_equal_fits_one_at_a_time():
+    """Dropout draws from torch's process-wide RNG: two fits at once (two searches in threads) take
+    turns, so each gives what it gives alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cells, acc = _data()
+    test = NB201.sample(50, 9)
+
+    def fit(seed: int) -> np.ndarray:
+        return _ranker(epochs=4, seed=seed, dropout=0.3).fit(cells, acc).predict(test)
+
+    alone = [fit(1), fit(2)]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(fit, (1, 2)))
+    assert all(np.array_equal(a, b) for a, b in zip(alone, together, strict=True))
 
 
 def test_refit_starts_fresh_and_warm_start_continues():
@@ -214,6 +231,19 @@ def test_checkpoint_round_trip_keeps_predictions_and_manifest(tmp_path):
     assert m["space"] == "nb201" and m["tiers"] == 5 and m["tier_stats"]["note"] == "added by a caller"
     assert m["params"]["epochs"] == 6 and m["train_config"]["batch_size"] == 32
     assert loaded.trained_epochs == 6
+
+
+def test_checkpoints_are_device_free(tmp_path):
+    """Where a ranker ran is not where it loads: a checkpoint saved by a GPU ranker loads on the CPU,
+    and the network rests on the CPU between calls."""
+    cells, acc = _data(30)
+    r = _ranker(epochs=2).fit(cells, acc)
+    assert {p.device.type for p in r.model_.parameters()} == {"cpu"}
+    r.manifest_["params"]["device"] = "cuda:0"  # as a ranker fitted with device="cuda:0" records it
+    r.save(tmp_path / "gpu.pt")
+    back = Ranker.load(tmp_path / "gpu.pt")
+    assert back.device == "cpu"
+    assert np.array_equal(back.predict(cells), r.predict(cells))
 
 
 def test_shipped_checkpoint_still_loads_and_predicts():

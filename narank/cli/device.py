@@ -1,24 +1,23 @@
 """`--device` of the commands that run torch: cpu (default), cuda or cuda:N, checked before work.
 
-Only `narank oneshot` moves its work to the device today; the other commands accept and check
-the option (so scripts can pass it everywhere) and say on stderr that they run on the CPU.
+`oneshot`, `train`, `evaluate`, `rank` and `search --train` (its evaluations) run on the device; the
+other commands accept and check the option (so scripts can pass it everywhere) and say on stderr
+that they run on the CPU.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
+from narank.devices import DEVICE
 from narank.errors import NarankError
-
-_DEVICE = re.compile(r"cpu|cuda(:\d{1,3})?")
 
 
 def device_name(text: str) -> str:
     """argparse type: 'cpu', 'cuda' or 'cuda:N' (other torch devices are not supported)."""
     name = text.strip().lower()
-    if not _DEVICE.fullmatch(name):
+    if not DEVICE.fullmatch(name):
         raise argparse.ArgumentTypeError(f"{text!r} is not a supported device: give cpu, cuda or cuda:N")
     return name
 

@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
     p.add_argument("--label-column", default="accuracy", help="--table's accuracy column (default accuracy)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     add_threads_argument(p)
-    add_device_argument(p, used=False)
+    add_device_argument(p)
     p.set_defaults(func=run)
 
 
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from narank.cli.rankers import check_width
     from narank.errors import CheckpointError
 
-    check_device(args.device, "evaluate", used=False)
+    check_device(args.device, "evaluate")
     space = args.space
     if args.pretrained is not None:
         shipped = _shipped()
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if args.checkpoint is not None:
         check_width(args.checkpoint)
     _, out = evaluate_saved(args.checkpoint, args.pretrained, args.space, args.dataset, args.data,
-                            table, args.label_column if table is not None else None)
+                            table, args.label_column if table is not None else None, device=args.device)
     if args.json:
         print(json.dumps(out))
     else:

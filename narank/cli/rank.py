@@ -40,7 +40,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--json", action="store_true", help="print the top cells as JSON")
     add_threads_argument(p)
-    add_device_argument(p, used=False)
+    add_device_argument(p)
     p.set_defaults(func=run)
 
 
@@ -85,13 +85,13 @@ def run(args: argparse.Namespace) -> int:
     check_scheduler(args.scheduler)
     if args.out is not None:
         check_table_path(args.out, "ranking")
-    check_device(args.device, "rank", used=False)
+    check_device(args.device, "rank")
     name = args.pretrained or args.checkpoint
     info = shipped().get(args.pretrained or "")
     if info is not None:  # a shipped ranker is checked before torch loads
         _check_match((info["space"], info["dataset"]), name, args.space, args.dataset)
     set_threads(args.threads)
-    ranker = load_ranker(args.pretrained, args.checkpoint)
+    ranker = load_ranker(args.pretrained, args.checkpoint).set_params(device=args.device)
     _check_match((ranker.space, ranker.dataset), name, args.space, args.dataset)
     space = get_space(ranker.space)
     ranking = rank_space(space, ranker, workers=args.workers, scheduler=args.scheduler,

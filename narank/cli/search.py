@@ -84,7 +84,7 @@ def add_parser(subparsers: Any) -> None:
     real.add_argument("--resume", metavar="DIR", help="continue the real search saved in DIR: nothing that "
                       "finished is evaluated again")
     add_threads_argument(p)
-    add_device_argument(p, used=False)
+    add_device_argument(p, used=False)  # used by --train's evaluations; the ranker stays on the CPU
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run)
 
@@ -132,7 +132,8 @@ def run_real(args: argparse.Namespace, space: Any, dataset: str) -> int:
             evaluator = TrainingEvaluator(images=args.train, epochs=args.epochs, channels=args.width,
                                           cells=args.cells_per_stage, batch_size=args.batch_size, lr=args.lr,
                                           schedule=args.schedule, resolution=args.resolution,
-                                          test_images=args.test_images, seed=args.first_seed).check()
+                                          test_images=args.test_images, seed=args.first_seed,
+                                          device=args.device).check()
         if table is None and space.enumerate() is None:
             raise NarankError(f"{space.name} cannot be listed as a whole: give --table with the candidate "
                               "cells to search among")
@@ -260,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
         check_output_path(plot, "plot", "--plot")
     if args.out is not None:
         check_table_path(args.out, "search results")
-    check_device(args.device, "search", used=False)
+    check_device(args.device, "search", used=bool(args.train))
     user_table = _user_table(space, args) if args.table else None
     if user_table is None:
         require_table_file(space, args.data)  # before torch loads: a missing table is reported at once

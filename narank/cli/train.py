@@ -29,7 +29,8 @@ CHECKPOINT_EVERY = 10
 
 # Ranker parameters the CLI exposes: option dest -> Ranker parameter name.
 RANKER_OPTIONS = ("epochs", "lr", "weight_decay", "batch_size", "lam", "tiers", "encoder", "dim",
-                  "layers", "heads", "dropout", "node_features", "graph_features", "pretrain", "tabular")
+                  "layers", "heads", "dropout", "node_features", "graph_features", "pretrain", "tabular",
+                  "device")
 
 
 def add_parser(sub) -> None:
@@ -104,7 +105,7 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_argument(p)
-    add_device_argument(p, used=False)
+    add_device_argument(p)
 
 
 def ranker_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -120,20 +121,24 @@ def ranker_params(args: argparse.Namespace) -> dict[str, Any]:
 
 def _target_path(args: argparse.Namespace) -> str | None:
     """The checkpoint file this run will write, placeholders filled as `narank.train` fills them;
-    None when it cannot be known before the checkpoint to resume is read (a templated --out with
-    --resume) or the placeholders are wrong (`train_ranker` then says which)."""
+    None when the placeholders are wrong (`train_ranker` then says which)."""
     from narank.spaces import get_space
 
     out = args.out if args.out is not None else (args.resume if args.resume else defaults.DEFAULT_OUT)
     if "{" not in out:
         return out
-    if args.resume is not None:
-        return None
-    space = get_space(args.space or "nb101")
-    n_train = args.train_size if args.train_size is not None else space.default_train_size
+    if args.resume is not None:  # the checkpoint's own space, dataset, cells and split seed
+        from narank.checkpoint import load_checkpoint
+
+        m = load_checkpoint(args.resume)["manifest"]
+        fields = dict(space=m.get("space"), dataset=m.get("dataset"), n_train=len(m.get("train_ids", [])),
+                      seed=m.get("split_seed", args.seed))
+    else:
+        space = get_space(args.space or "nb101")
+        fields = dict(space=space.name, dataset=space.dataset(args.dataset), seed=args.seed,
+                      n_train=args.train_size if args.train_size is not None else space.default_train_size)
     try:
-        return out.format(space=space.name, dataset=space.dataset(args.dataset), n_train=n_train,
-                          seed=args.seed)
+        return out.format(**fields)
     except (KeyError, IndexError, ValueError):
         return None
 
@@ -156,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None and not Path(args.resume).is_file():
         raise NarankError(f"{args.resume}: checkpoint not found; --resume takes a file written by "
                           "`narank train` (it is written every --checkpoint-every epochs)")
-    check_device(args.device, "train", used=False)
+    check_device(args.device, "train")
     table = None
     if args.table is not None:
         from narank.benchmarks.user_table import read_user_csv

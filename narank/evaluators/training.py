@@ -146,11 +146,9 @@ def _accuracy(model: Any, x: Any, y: Any, device: Any) -> float:
 def _device(name: str) -> Any:
     import torch
 
-    from narank.devices import cuda_problem
+    from narank.devices import device_problem
 
-    if not isinstance(name, str) or not (name == "cpu" or name.startswith("cuda")):
-        raise NarankError(f"device {name!r}: use cpu, cuda or cuda:N")
-    problem = cuda_problem(name)
+    problem = device_problem(name)
     if problem is not None:
-        raise NarankError(f"device {name!r}: {problem}; use cpu")
+        raise NarankError(problem)
     return torch.device(name)

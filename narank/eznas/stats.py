@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from narank.threads import torch_rng
+
 PASSES = ("data", "noise", "mixed")
 GAUSSIAN = "gaussian"  # the explicit no-data option: the `data` pass then sees Gaussian noise
 POINTS = ("in", "mid", "out")
@@ -150,8 +152,7 @@ def build_network(cell: Any, settings: StatsSettings, num_classes: int = 10) -> 
 
     from narank.spaces import space_of
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(settings.seed)
+    with torch_rng(settings.seed):
         return space_of(cell).network(
             cell, channels=settings.channels, cells=settings.cells, num_classes=num_classes
         )
@@ -175,7 +176,7 @@ def collect_stats(
     from narank.proxies.ntk import single_thread
 
     start = time.perf_counter()
-    with single_thread(), torch.random.fork_rng(devices=[]):
+    with single_thread(), torch_rng():
         net = model if model is not None else build_network(cell, settings, num_classes)
         x, y, noise = batch if batch is not None else input_batch(settings)
         y = y % num_classes

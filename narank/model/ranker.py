@@ -74,6 +74,10 @@ class NARanker(nn.Module):
         self.graph_mean.copy_(mean)
         self.graph_std.copy_(torch.where(std > 1e-8, std, torch.ones_like(std)))
 
+    def standardize(self, g: Tensor) -> Tensor:
+        """Raw graph-feature rows as the network sees them (the training cells' standardization)."""
+        return (g.float() - self.graph_mean) / self.graph_std
+
     def forward(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
         nodes, emb = self.encoder(batch.x, batch.edge_index, batch.edge_attr, batch.batch)
         if self.config.graph_dim:
@@ -81,6 +85,6 @@ class NARanker(nn.Module):
             if g is None or g.shape[-1] != self.config.graph_dim:
                 raise ValueError(f"this ranker needs {self.config.graph_dim} graph features per cell "
                                  "(batch.g); build batches through Ranker, which adds them")
-            emb = emb + self.graph_proj((g.float() - self.graph_mean) / self.graph_std)
+            emb = emb + self.graph_proj(self.standardize(g))
         logits = self.tier_head(nodes, batch.batch, emb)
         return logits, self.score_head(emb).squeeze(-1), emb

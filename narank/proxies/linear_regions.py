@@ -16,6 +16,7 @@ from narank.proxies.ntk import (
     single_thread,
     small_network,
 )
+from narank.threads import torch_rng
 
 
 def activation_patterns(model: nn.Module, x: torch.Tensor) -> np.ndarray:
@@ -61,7 +62,7 @@ def linear_regions(
     """
     x = gaussian_batch(n_samples, resolution, seed) if images is None else _check_images(images)
     values = []
-    with single_thread(), torch.random.fork_rng(devices=[]):
+    with single_thread(), torch_rng():
         for k in range(n_inits):
             torch.manual_seed(seed * 1000 + k)
             model = small_network(cell, channels, 1, 10).train()

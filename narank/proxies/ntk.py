@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from narank.errors import InvalidCellError
+from narank.threads import torch_rng
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def ntk_condition_number(
     """
     x = gaussian_batch(batch_size, resolution, seed) if images is None else _check_images(images)
     values = []
-    with single_thread(), torch.random.fork_rng(devices=[]):
+    with single_thread(), torch_rng():
         for k in range(n_inits):
             torch.manual_seed(seed * 1000 + k)
             model = small_network(cell, channels, 1, num_classes)

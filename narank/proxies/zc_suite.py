@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from narank.threads import torch_rng
+
 SUITE = ("synflow", "snip", "grasp", "grad_norm", "fisher", "jacov", "nwot", "params", "flops")
 
 
@@ -188,8 +190,7 @@ def suite_scores(
     x = torch.as_tensor(images, dtype=torch.float32)
     y = torch.as_tensor(labels, dtype=torch.int64) % num_classes
     out: dict[str, float] = {}
-    with single_thread(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with single_thread(), torch_rng(seed):
         model = space_of(cell).network(cell, channels=channels, cells=cells, num_classes=num_classes)
         state = copy.deepcopy(model.state_dict())
         for name in names:

@@ -21,6 +21,7 @@ from narank.proxies.ntk import (
 from narank.proxies.sed import sed_scores
 from narank.spaces import SearchSpace, get_space
 from narank.spaces.nb201 import NUM_CLASSES, OPS, NB201Cell, NB201Space, dataset_name
+from narank.threads import torch_rng
 
 
 def sed_search(dataset: str | None = None, seed: int = 0, space: str | SearchSpace = "nb201"):
@@ -169,7 +170,7 @@ def tenas_search(
     num_classes = NUM_CLASSES[dataset_name(dataset)]
     alive: list[list[str]] = [[o for o in OPS if include_none or o != "none"] for _ in range(6)]
     round_ = 0
-    with single_thread(), torch.random.fork_rng(devices=[]):
+    with single_thread(), torch_rng():
         while any(len(ops) > 1 for ops in alive):
             round_ += 1
             candidates = [(e, op) for e, ops in enumerate(alive) if len(ops) > 1 for op in ops]
