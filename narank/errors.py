@@ -11,6 +11,10 @@ class InvalidCellError(NarankError, ValueError):
     """A cell that breaks a rule of its search space (the message names the rule)."""
 
 
+class InvalidParameterError(NarankError, ValueError):
+    """An estimator parameter outside its allowed values (raised by `fit`, as scikit-learn does)."""
+
+
 class DataFileError(NarankError, OSError):
     """A benchmark or cache file that is missing, truncated or malformed."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator
 import narank
 from narank.checkpoint import check_output_path, load_checkpoint, save_checkpoint
 from narank.devices import device_problem
-from narank.errors import CheckpointError, InvalidCellError, NarankError
+from narank.errors import CheckpointError, InvalidCellError, InvalidParameterError, NarankError
 from narank.graph_features import graph_feature_names, graph_features, resolve_graph_features
 from narank.graphs import check_node_features, graph_key, node_dim, to_batch, to_graphs
 from narank.metrics import ranking_metrics
@@ -112,6 +112,38 @@ def _graph_features(value: Any, space: SearchSpace) -> tuple[str, ...]:
     return resolve_graph_features(space, _names(value, "graph_features"))
 
 
+def _int_at_least(low: int, none_ok: bool = False) -> Callable[[Any], bool]:
+    return lambda v: (none_ok and v is None) or (_is_int(v) and v >= low)
+
+
+def _number_in(low: float, high: float = np.inf, none_ok: bool = False, low_open: bool = False
+               ) -> Callable[[Any], bool]:
+    return lambda v: (none_ok and v is None) or (
+        _is_number(v) and (v > low if low_open else v >= low) and v < high)
+
+
+#: what each parameter may be, checked by `fit` (space, dataset and feature names are checked where
+#: they are resolved, with the choices named; `device` by `narank.devices`)
+_CONSTRAINTS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "encoder": (lambda v: v in ENCODERS, f"one of {', '.join(ENCODERS)}"),
+    "dim": (_int_at_least(1), "an integer >= 1"),
+    "layers": (_int_at_least(1), "an integer >= 1"),
+    "heads": (_int_at_least(1), "an integer >= 1"),
+    "tiers": (_int_at_least(2), "an integer >= 2"),
+    "dropout": (_number_in(0, 1), "a number in [0, 1)"),
+    "epochs": (_int_at_least(1, none_ok=True), "None (the project default) or an integer >= 1"),
+    "batch_size": (_int_at_least(2, none_ok=True), "None (the project default) or an integer >= 2"),
+    "lr": (_number_in(0, low_open=True), "a positive number"),
+    "weight_decay": (_number_in(0), "a number >= 0"),
+    "lam": (_number_in(0, none_ok=True), "None (the space's default) or a number >= 0"),
+    "pretrain": (_int_at_least(0), "an integer >= 0 (unlabelled cells; 0 = none)"),
+    "tabular": (lambda v: v is None or v in TABULAR_HEADS, f"None or one of {', '.join(TABULAR_HEADS)}"),
+    "random_state": (_int_at_least(0, none_ok=True), "None or an integer >= 0"),
+    "warm_start": (lambda v: isinstance(v, bool | np.bool_), "True or False"),
+    "verbose": (lambda v: isinstance(v, bool | np.bool_ | int), "True or False"),
+}
+
+
 class Ranker(BaseEstimator):
     """A NAR ranker for one search space and dataset: graph encoder, tier decoder, score head,
     blended with a tabular model of the same cells.
@@ -171,42 +203,28 @@ class Ranker(BaseEstimator):
         space, dataset = check_space_dataset(self.space, self.dataset)
         features = _features(self.node_features)
         graph_dim = len(graph_feature_names(space, _graph_features(self.graph_features, space)))
-        if self.encoder not in ENCODERS:
-            raise NarankError(f"unknown encoder {self.encoder!r}; choose from {', '.join(ENCODERS)}")
-        for name, low in (("dim", 1), ("layers", 1), ("heads", 1), ("tiers", 2)):
+        for name, (allowed, what) in _CONSTRAINTS.items():
             value = getattr(self, name)
-            if not _is_int(value) or value < low:
-                raise NarankError(f"{name} must be an integer >= {low}, got {value!r}")
+            if not allowed(value):
+                raise InvalidParameterError(f"{name} must be {what}, got {value!r}")
         if self.dim % self.heads:
-            raise NarankError(f"dim {self.dim} must be divisible by heads {self.heads}")
-        if not _is_number(self.dropout) or not 0 <= self.dropout < 1:
-            raise NarankError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        for name, low in (("epochs", 1), ("batch_size", 2)):
-            value = getattr(self, name)
-            if value is not None and (not _is_int(value) or value < low):
-                raise NarankError(f"{name} must be None (the project default) or an integer >= {low}, "
-                                  f"got {value!r}")
-        if not _is_number(self.lr) or self.lr <= 0:
-            raise NarankError(f"lr must be a positive number, got {self.lr!r}")
-        if not _is_number(self.weight_decay) or self.weight_decay < 0:
-            raise NarankError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        if self.lam is not None and (not _is_number(self.lam) or self.lam < 0):
-            raise NarankError(f"lam must be None (the space's default) or a number >= 0, got {self.lam!r}")
-        if not _is_int(self.pretrain) or self.pretrain < 0:
-            raise NarankError(f"pretrain must be an integer >= 0 (unlabelled cells; 0 = none), "
-                              f"got {self.pretrain!r}")
-        if self.tabular is not None and self.tabular not in TABULAR_HEADS:
-            raise NarankError(f"tabular must be None or one of {', '.join(TABULAR_HEADS)}, "
-                              f"got {self.tabular!r}")
+            raise InvalidParameterError(f"dim {self.dim} must be divisible by heads {self.heads}")
         if self.tabular is not None and not graph_dim:
-            raise NarankError("tabular needs graph features (its inputs); set graph_features or tabular=None")
-        if self.random_state is not None and (not _is_int(self.random_state) or self.random_state < 0):
-            raise NarankError(f"random_state must be None or an integer >= 0, got {self.random_state!r}")
+            raise InvalidParameterError("tabular needs graph features (its inputs); set graph_features or "
+                                        "tabular=None")
         self._device()
         config = RankerConfig(in_dim=node_dim(features, space), dim=int(self.dim), layers=int(self.layers),
                               encoder=self.encoder, heads=int(self.heads), dropout=float(self.dropout),
                               tiers=int(self.tiers), graph_dim=graph_dim)
         return space, dataset, features, config
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags: `fit`/`predict` take cells (objects or their text), not a 2-D array."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = True
+        return tags
 
     def train_settings(self, n_train: int) -> TrainConfig:
         """The training settings a fit on `n_train` cells uses: set parameters, else project defaults."""
@@ -513,7 +531,7 @@ class Ranker(BaseEstimator):
         """The torch device of this ranker's work; one line (exit 2) when it is absent here."""
         problem = device_problem(self.device)
         if problem is not None:
-            raise NarankError(problem)
+            raise InvalidParameterError(problem)
         return self.device
 
     def tabular_scores(self, values: np.ndarray) -> np.ndarray:

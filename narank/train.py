@@ -101,7 +101,8 @@ def fit_model(model: NARanker, graphs: Sequence[Data], targets: np.ndarray, tier
 
     Randomness comes from `cfg.seed` (or the resumed state) on a forked torch RNG, so the
     caller's global torch RNG is left as it was. Dropout draws from that global RNG, so fits in
-    one process take turns (`narank.threads.torch_rng`): two searches fitting at once in threads stay reproducible.
+    one process take turns (`narank.threads.torch_rng`): two searches fitting at once in threads
+    stay reproducible.
     `on_epoch(epoch, state)` runs after every epoch (e.g. to write a resumable checkpoint).
     """
     with torch_rng():

@@ -99,8 +99,15 @@ def test_unfitted_ranker_raises_not_fitted(tmp_path):
 ])
 def test_bad_parameters_are_rejected_in_fit(params, message):
     r = _ranker().set_params(**params)  # the constructor only stores them (scikit-learn style)
-    with pytest.raises(NarankError, match=message):
+    with pytest.raises(NarankError, match=message) as info:
         r.fit(*_data(10))
+    if "space" not in params and "dataset" not in params and "node_features" not in params:
+        assert isinstance(info.value, ValueError)  # as scikit-learn estimators raise
+
+
+def test_sklearn_tags_say_it_takes_cells():
+    tags = Ranker().__sklearn_tags__()
+    assert not tags.input_tags.two_d_array and tags.input_tags.string and tags.target_tags.required
 
 
 def test_bad_data_is_rejected():

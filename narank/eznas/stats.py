@@ -148,7 +148,6 @@ def input_batch(settings: StatsSettings) -> tuple[Any, Any, Any]:
 def build_network(cell: Any, settings: StatsSettings, num_classes: int = 10) -> Any:
     """The cell's network at the settings' size, seeded initialization (torch default init); the
     caller's global torch RNG state is left as it was."""
-    import torch
 
     from narank.spaces import space_of
 
