@@ -49,19 +49,17 @@ def run(args: argparse.Namespace) -> int:
     out_path = Path(args.out) if args.out else converted_path(space, args.data)
     check_output_path(out_path, "converted table")
     start = time.perf_counter()
-    if flag == "--tfrecord" and space.name == "nb101":
-        from narank.benchmarks.tfrecord import completeness_problems, read_nb101_tfrecord
+    frame = space.read_table(source).metrics  # a file of another space is refused here, by its reader
+    problems = []
+    if "min_runs" in frame.columns:  # a tfrecord: counts of runs per cell show a file cut short
+        from narank.benchmarks.tfrecord import completeness_problems
 
-        frame = read_nb101_tfrecord(source)
         problems = completeness_problems(frame)
         if problems and not args.allow_partial:
             raise DataFileError(f"{source}: incomplete NB101 file: {'; '.join(problems)}; it was probably "
                                 "cut short while downloading: download it again (or pass --allow-partial "
                                 "to convert what is there)")
         frame = frame.drop(columns=["min_runs"])
-    else:
-        problems = []
-        frame = space.read_table(source).metrics
     out = write_csv_atomic(frame, out_path)
     table = read_table_file(space, out)
     seconds = time.perf_counter() - start
