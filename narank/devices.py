@@ -30,3 +30,21 @@ def device_problem(name: object) -> str | None:
         return f"{name!r} is not a device narank uses: give 'cpu', 'cuda' or 'cuda:N'"
     problem = cuda_problem(name)
     return None if problem is None else f"device {name!r}: {problem}; use 'cpu'"
+
+
+def worker_device(name: str) -> str:
+    """`cuda` inside a Dask worker of a local cluster means that worker's own GPU: worker k of a
+    cluster takes cuda:(k mod the GPUs it sees), so N workers spread over the machine's GPUs.
+    Elsewhere (this process, a named index, the CPU) the name stands as given."""
+    if name != "cuda":
+        return name
+    try:
+        from distributed import get_worker
+
+        position = int(get_worker().name)
+    except (ImportError, ValueError, TypeError):  # not in a worker, or a worker named by its user
+        return name
+    import torch
+
+    count = torch.cuda.device_count()
+    return f"cuda:{position % count}" if count else name

@@ -77,9 +77,10 @@ def check_scheduler(address: str | None) -> str | None:
 
 @contextlib.contextmanager
 def dask_client(workers: int = 1, scheduler: str | None = None, client: Any = None,
-                timeout: float = 10.0) -> Iterator[Any]:
+                timeout: float = 10.0, resources: dict[str, float] | None = None) -> Iterator[Any]:
     """A Dask client: the one given, one joined to `scheduler`, a LocalCluster of `workers`
-    processes (one thread each), or None for in-process work (workers == 1)."""
+    processes (one thread each; each holding `resources`, e.g. {"GPU": 1}, that tasks may ask
+    for), or None for in-process work (workers == 1)."""
     workers = check_workers(workers)
     scheduler = check_scheduler(scheduler)
     if client is not None:
@@ -109,7 +110,8 @@ def dask_client(workers: int = 1, scheduler: str | None = None, client: Any = No
     with dask.config.set({_TRIM: None, **_NO_HTTP}), \
             LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                          dashboard_address="127.0.0.1:0", worker_dashboard_address=None,
-                         scheduler_kwargs={"dashboard": False}, security=True) as cluster, \
+                         scheduler_kwargs={"dashboard": False}, security=True,
+                         resources=resources) as cluster, \
             Client(cluster) as own:
         yield own
 

@@ -327,3 +327,36 @@ def test_cli_train_and_evaluate_on_a_users_table(nb201_csv, tmp_path):
                   "--label-column", "acc", "--json", cwd=tmp_path, env_extra=env)
     assert judged.returncode == 0, judged.stderr.decode()[-1500:]
     assert json.loads(judged.stdout.decode())["kendall_tau"] == pytest.approx(trained["kendall_tau"])
+
+
+def test_cuda_evaluations_take_their_workers_gpu(monkeypatch):
+    """`cuda` in local Dask worker k means cuda:(k mod GPUs); outside a worker, or with an index,
+    the name stands."""
+    import distributed
+    import torch
+
+    from narank.devices import worker_device
+
+    assert worker_device("cuda") == "cuda" and worker_device("cpu") == "cpu"
+
+    class Worker:
+        name = "3"
+
+    monkeypatch.setattr(distributed, "get_worker", lambda: Worker())
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert worker_device("cuda") == "cuda:1" and worker_device("cuda:0") == "cuda:0"
+    Worker.name = "tcp://a-named-worker"
+    assert worker_device("cuda") == "cuda"
+
+
+def test_gpu_evaluations_run_only_on_workers_holding_a_gpu():
+    """A local cluster for CUDA evaluations gives each worker one GPU resource, and tasks asking
+    for it run there; a cluster whose workers hold none is refused before anything waits on it."""
+    from narank.engine import EngineError, dask_client
+    from narank.search.nas import GPU, check_gpu_workers
+
+    with dask_client(2, resources=GPU) as dc:
+        check_gpu_workers(dc)
+        assert dc.submit(sum, [1, 2], resources=GPU, pure=False).result(timeout=60) == 3
+    with dask_client(2) as dc, pytest.raises(EngineError, match="--resources GPU=1"):
+        check_gpu_workers(dc)

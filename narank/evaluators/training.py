@@ -79,11 +79,12 @@ class TrainingEvaluator:
         import torch
         from torch import nn
 
+        from narank.devices import worker_device
         from narank.evaluators.images import image_set
         from narank.threads import set_threads
 
         set_threads(None)
-        device = _device(self.device)
+        device = _device(worker_device(self.device))
         x, y, classes = image_set(self.images, self.resolution)
         order = np.random.default_rng([self.seed, 1]).permutation(len(x))
         n_val = max(1, int(round(self.val_fraction * len(x))))

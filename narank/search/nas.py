@@ -93,6 +93,11 @@ def evaluation_store(search: Search, evaluator: Evaluator, root: Path | None = N
                                     {"dataset": search.dataset, **evaluator.settings()}, root)
 
 
+#: what a CUDA evaluation asks of its Dask worker: one GPU, which local workers hold one each (with
+#: `--scheduler`, start workers with `--resources GPU=1`); `narank.devices.worker_device` picks it
+GPU = {"GPU": 1}
+
+
 def run_search(search: Search, evaluator: Evaluator, workers: int = 1, scheduler: str | None = None,
                run_dir: str | Path | None = None, client: Any = None, progress: bool = True,
                store_root: Path | None = None) -> NASResult:
@@ -128,13 +133,17 @@ def run_search(search: Search, evaluator: Evaluator, workers: int = 1, scheduler
 
     setup = 0.0
     try:
-        with dask_client(workers, scheduler, client) as dc:
+        gpu = str(getattr(evaluator, "device", "cpu")).startswith("cuda")
+        with dask_client(workers, scheduler, client, resources=GPU if gpu else None) as dc:
             setup = time.perf_counter() - start
             start = time.perf_counter()
             if dc is None:
                 search.optimize(evaluator, record)
             else:
-                _run_async(search, evaluator, dc, max(1, len(dc.nthreads()) or workers), record)
+                if gpu:
+                    check_gpu_workers(dc)
+                _run_async(search, evaluator, dc, max(1, len(dc.nthreads()) or workers), record,
+                           GPU if gpu else None)
     finally:
         bar.close()
     if state is not None:
@@ -143,10 +152,22 @@ def run_search(search: Search, evaluator: Evaluator, workers: int = 1, scheduler
     return NASResult(search, run_dir, time.perf_counter() - start, evaluated, setup)
 
 
+def check_gpu_workers(dc: Any) -> None:
+    """An EngineError unless some worker of the cluster holds a GPU resource (else CUDA evaluations
+    would wait for one forever)."""
+    from narank.engine import EngineError
+
+    workers = dc.scheduler_info(n_workers=-1)["workers"].values()
+    if not any(w.get("resources", {}).get("GPU", 0) >= 1 for w in workers):
+        raise EngineError("the evaluations run on CUDA, but no Dask worker holds a GPU: start each worker "
+                          "with `dask worker ADDRESS --resources GPU=1` (one per GPU)")
+
+
 def _run_async(search: Search, evaluator: Evaluator, dc: Any, slots: int,
-               record: Callable[[Trial], None]) -> None:
+               record: Callable[[Trial], None], resources: dict[str, float] | None = None) -> None:
     """Keep up to `slots` evaluations running on the Dask client `dc`: tell each as it completes
-    and hand the freed worker the next cell the method has asked for."""
+    and hand the freed worker the next cell the method has asked for. With `resources` ({"GPU": 1}
+    for a CUDA evaluator) each evaluation runs only on a worker that holds them, one at a time."""
     from distributed import as_completed
 
     running: dict[Any, Any] = {}  # future -> cell
@@ -158,7 +179,7 @@ def _run_async(search: Search, evaluator: Evaluator, dc: Any, slots: int,
             # its next proposal with nothing of it running (then there is nothing else to wait for)
             for cell in search.ask(free):
                 future = dc.submit(_evaluate, evaluator, search.space.name, search.space.label(cell),
-                                   pure=False)
+                                   pure=False, resources=resources)
                 running[future] = cell
                 done.add(future)
         if not running:
