@@ -80,10 +80,20 @@ def extra_width(names: Sequence[str]) -> int:
     return sum(_NODE_FEATURES[n][1] for n in check_node_features(names))
 
 
+def label_vocabulary(space=None) -> tuple[str, ...]:
+    """The op labels a space's graphs one-hot encode: `NODE_TYPES`, then the labels of the space's
+    `node_labels` that are not among them (a plug-in op keeps its own column, and the built-in
+    spaces' layout, which trained checkpoints depend on, stays as it is)."""
+    if space is None:
+        return NODE_TYPES
+    own = tuple(label for label in get_space(space).node_labels if label not in NODE_TYPES)
+    return NODE_TYPES + tuple(dict.fromkeys(own))
+
+
 def node_dim(names: Sequence[str] = (), space=None) -> int:
     """Width of `Data.x` for graphs of `space` built with these extra features."""
     own = get_space(space).node_value_width if space is not None else 0
-    return len(NODE_TYPES) + 2 * (MAX_DEPTH + 1) + own + extra_width(names)
+    return len(label_vocabulary(space)) + 2 * (MAX_DEPTH + 1) + own + extra_width(names)
 
 
 def structure(cell) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
@@ -103,22 +113,26 @@ def _depths(n: int, edges: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarra
 
 
 @lru_cache(maxsize=65536)
-def _base_arrays(labels: tuple[str, ...], edges: tuple[tuple[int, int], ...]
+def _base_arrays(labels: tuple[str, ...], edges: tuple[tuple[int, int], ...], vocab: tuple[str, ...]
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Op one-hot + depth/height one-hot rows, and forward edges [2, m]; cached per structure."""
-    n = len(labels)
-    x = np.zeros((n, len(NODE_TYPES) + 2 * (MAX_DEPTH + 1)), dtype=np.float32)
-    x[np.arange(n), [NODE_TYPES.index(label) for label in labels]] = 1.0
+    n, k = len(labels), len(vocab)
+    x = np.zeros((n, k + 2 * (MAX_DEPTH + 1)), dtype=np.float32)
+    x[np.arange(n), [vocab.index(label) for label in labels]] = 1.0
     depth, height = _depths(n, list(edges))
-    x[np.arange(n), len(NODE_TYPES) + depth] = 1.0
-    x[np.arange(n), len(NODE_TYPES) + MAX_DEPTH + 1 + height] = 1.0
+    x[np.arange(n), k + depth] = 1.0
+    x[np.arange(n), k + MAX_DEPTH + 1 + height] = 1.0
     return x, np.asarray(edges, dtype=np.int64).reshape(-1, 2).T
 
 
 def _arrays(cell, names: tuple[str, ...], dataset: str) -> tuple[np.ndarray, np.ndarray]:
     space = space_of(cell)
     labels, edges = space.structure(cell)
-    x, fwd = _base_arrays(tuple(labels), tuple(edges))
+    vocab = label_vocabulary(space)
+    if not set(labels) <= set(vocab):
+        raise NarankError(f"{space.name} cell has node label(s) {sorted(set(labels) - set(vocab))} that the "
+                          f"space does not declare in its node_labels; add them there")
+    x, fwd = _base_arrays(tuple(labels), tuple(edges), vocab)
     if space.node_value_width:
         values = np.asarray(space.node_values(cell, dataset), dtype=np.float32)
         x = np.concatenate([x, values.reshape(len(labels), space.node_value_width)], axis=1)
@@ -224,14 +238,16 @@ def dense_batch(space, dense, node_features: Sequence[str] = ()) -> Batch:
     labels, adj = dense.labels, dense.adj
     m, n = labels.shape
     valid = labels >= 0
-    type_of = np.array([NODE_TYPES.index(label) for label in space.node_labels])
+    vocab = label_vocabulary(space)
+    type_of = np.array([vocab.index(label) for label in space.node_labels])
     depth, height = dense_depths(adj)
-    width = len(NODE_TYPES) + 2 * (MAX_DEPTH + 1)
+    k = len(vocab)
+    width = k + 2 * (MAX_DEPTH + 1)
     x = np.zeros((m, n, width + extra_width(names)), dtype=np.float32)
     cell_i, node_i = np.nonzero(valid)
     x[cell_i, node_i, type_of[labels[cell_i, node_i]]] = 1.0
-    x[cell_i, node_i, len(NODE_TYPES) + depth[cell_i, node_i]] = 1.0
-    x[cell_i, node_i, len(NODE_TYPES) + MAX_DEPTH + 1 + height[cell_i, node_i]] = 1.0
+    x[cell_i, node_i, k + depth[cell_i, node_i]] = 1.0
+    x[cell_i, node_i, k + MAX_DEPTH + 1 + height[cell_i, node_i]] = 1.0
     col = width
     for name in names:
         x[:, :, col] = _DENSE_FEATURES[name](dense)

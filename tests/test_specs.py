@@ -77,6 +77,39 @@ def test_new_spec_space_end_to_end(tmp_path):
     assert out["space"] == "wide" and set(out["methods"]) == {"narank", "random"}
 
 
+def test_a_plug_in_op_gets_its_own_graph_column(tmp_path):
+    """An op registered from outside (not among narank.graphs.NODE_TYPES) is a graph label of its
+    own: the built-in columns keep their place, the new op takes the next one, and a ranker
+    trains on cells that use it."""
+    import torch
+
+    from narank.graphs import NODE_TYPES, label_vocabulary, node_dim, to_graph
+    from narank.predictor import Ranker
+    from narank.specs import edge_op
+    from narank.specs.ops import OPS, RELU_GAIN
+
+    edge_op("dil_conv_3x3_test", "op", lambda c: torch.nn.Conv2d(c, c, 3, padding=2, dilation=2),
+            lambda c: RELU_GAIN)
+    try:
+        spec = "name: dil\nnodes: 4\nops: [none, skip_connect, dil_conv_3x3_test]\n"
+        (tmp_path / "dil.yaml").write_text(spec)
+        space = from_spec(tmp_path / "dil.yaml")
+        vocab = label_vocabulary(space)
+        assert vocab[:len(NODE_TYPES)] == NODE_TYPES and vocab[len(NODE_TYPES):] == ("dil_conv_3x3_test",)
+        cells = space.sample(40, 0)
+        cell = next(c for c in cells if "dil_conv_3x3_test" in space.structure(c)[0])
+        graph = to_graph(cell)
+        labels = space.structure(cell)[0]
+        assert graph.x.shape[1] == node_dim((), space) == node_dim((), "nb201") + 1
+        assert graph.x[labels.index("dil_conv_3x3_test"), len(NODE_TYPES)] == 1
+        y = [space.structure(c)[0].count("dil_conv_3x3_test") for c in cells]
+        ranker = Ranker(space.name, space.datasets[0], dim=16, layers=1, epochs=30, random_state=0,
+                        graph_features=(), tabular=None).fit(cells, y)
+        assert kendalltau(ranker.predict(cells), y)[0] > 0.5
+    finally:
+        OPS._entries.pop("dil_conv_3x3_test", None)
+
+
 @pytest.mark.parametrize(("text", "words"), [
     ("name: x\nnodes: 4\nops: [none, skip_connect, conv_9x9]\n", "unknown op 'conv_9x9'"),
     ("name: x\nnodes: 4\nops: [none]\n", "at least two op names"),
