@@ -181,7 +181,7 @@ def test_nb101_sampler_gives_valid_cells():
     cells = nb101.sample(300, rng)
     from narank.search.tier_stats import cell_features
 
-    feats = cell_features("nb101", "cifar10", cells)
+    feats = cell_features("nb101", cells, "cifar10")
     tiers = np.where(feats["params_M"] >= np.quantile(feats["params_M"], 0.8), 1, 3)
     stats = tier_stats_from("nb101", "cifar10", feats, tiers, 5)
     assert "num_vertices" in stats["hist"] and "op:maxpool3x3" in stats["hist"]

@@ -27,7 +27,6 @@ stop the search.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -37,14 +36,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from narank.atomic import atomic_write_bytes
-from narank.errors import NarankError
+from narank.checkpoint import load_state, save_state
+from narank.errors import CheckpointError, NarankError
 from narank.evaluators.base import Evaluator, evaluate_safely
 from narank.search.methods import SEARCH_METHODS, method_names
 from narank.search.oracle import EvaluationFailed, OracleTable
 from narank.spaces import SearchSpace, TableColumns, get_space
 
 FORMAT = "narank-search/1"
+STATE_VERSION = 1  # 1: the versioned, checksummed JSON envelope of narank.checkpoint; 0: a bare state_dict
 
 
 class SearchStateError(NarankError):
@@ -299,20 +299,16 @@ class Search:
             with self._cond:
                 self._cond.wait_for(lambda: self._pending or self._done or (
                     self._waiting and not all(i in self._results for i in self._awaiting)))
-        return atomic_write_bytes(Path(path), json.dumps(self.state_dict(), indent=1).encode())
+        return save_state(path, FORMAT, STATE_VERSION, self.state_dict(), text=True)
 
     @classmethod
     def load(cls, path: str | os.PathLike, table: Any = None) -> Search:
-        """A search continuing a saved one: its history is replayed as the method asks for it."""
-        path = Path(path)
+        """A search continuing a saved one (or a bare `state_dict` JSON of an older narank: version 0):
+        its history is replayed as the method asks for it."""
         try:
-            state = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise SearchStateError(f"{path}: no saved search there") from None
-        except (OSError, ValueError) as exc:
-            raise SearchStateError(f"{path}: not a readable saved search ({exc})") from None
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise SearchStateError(f"{path}: not a {FORMAT} file")
+            _, state = load_state(path, FORMAT, (0, STATE_VERSION))
+        except CheckpointError as exc:
+            raise SearchStateError(str(exc)) from None
         if table is None and state.get("table"):
             from narank.benchmarks import load_table
 

@@ -44,7 +44,7 @@ INIT_STREAM = 7919  # the initial order's random stream: independent of any meth
 def table_pool(table: BenchmarkTable, dataset: str) -> CellPool:
     """The cells of a table (with their features) as a finite pool; for NB101, the searchable set."""
     cells = table.cells()
-    return CellPool(table.space, dataset, cells, cell_features(table.space, dataset, cells))
+    return CellPool(table.space, dataset, cells, cell_features(table.space, cells, dataset))
 
 
 def search_pool(otable: OracleTable) -> CellPool:

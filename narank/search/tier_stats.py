@@ -28,7 +28,7 @@ EPS = 1e-3
 # ------------------------------------------------------------------------- cell features
 
 
-def cell_features(space: str | SearchSpace, dataset: str, cells: Sequence) -> dict[str, np.ndarray]:
+def cell_features(space: str | SearchSpace, cells: Sequence, dataset: str) -> dict[str, np.ndarray]:
     """Per-cell features of `space` (flops_M, params_M and its counts; see `SearchSpace.cell_features`)."""
     return get_space(space).cell_features(cells, dataset)
 
@@ -127,7 +127,7 @@ def compute_tier_stats(ranker: Any, n_samples: int = 10_000, seed: int = 0, bins
     if cells is None:
         cells = sample_space(ranker.space, n_samples, rng)
     _, tiers = ranker.rank(cells)
-    feats = cell_features(ranker.space, ranker.dataset, cells)
+    feats = cell_features(ranker.space, cells, ranker.dataset)
     stats = tier_stats_from(ranker.space, ranker.dataset, feats, tiers, ranker.tiers, bins)
     stats["seed"] = int(seed)
     return stats
@@ -174,7 +174,7 @@ class CellPool:
         cells = self.draw(m, rng)
         if not cells:
             return [], np.zeros(0), np.zeros(0)
-        feats = cell_features(self.space, self.dataset, cells)
+        feats = cell_features(self.space, cells, self.dataset)
         return cells, feats["flops_M"], feats["params_M"]
 
 

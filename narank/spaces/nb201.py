@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from narank.errors import InvalidCellError, NarankError
-from narank.spaces.base import SearchSpace, TableColumns, register
+from narank.spaces.base import SearchSpace, TableColumns, as_rng, register
 from narank.spaces.interchange import edge_cell_to_networkx, edge_ops_from_networkx, is_networkx
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -332,17 +332,13 @@ def flops_M_batch(cells_or_ops: Iterable[NB201Cell] | np.ndarray, dataset: str =
     return np.round(_FLOPS_BASE[ds] + counts @ _FLOPS_SLOPE[ds], 6)
 
 
-def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 def sample(
     n: int, rng: np.random.Generator | int | None = None, replace: bool = True
 ) -> list[NB201Cell]:
     """`n` cells drawn uniformly from the 15,625 (seeded by `rng`, a Generator or int)."""
     if n < 0 or (not replace and n > NUM_CELLS):
         raise NarankError(f"cannot sample {n} NB201 cells (replace={replace})")
-    gen = _rng(rng)
+    gen = as_rng(rng)
     idx = gen.integers(0, NUM_CELLS, size=n) if replace else gen.choice(NUM_CELLS, n, False)
     cells = all_cells()
     return [cells[i] for i in idx.tolist()]
@@ -350,7 +346,7 @@ def sample(
 
 def mutate(cell: NB201Cell, rng: np.random.Generator | int | None = None) -> NB201Cell:
     """A copy of `cell` with one uniformly chosen edge changed to a different op."""
-    gen = _rng(rng)
+    gen = as_rng(rng)
     edge = int(gen.integers(NUM_EDGES))
     new = int(gen.integers(len(OPS) - 1))
     if new >= cell.op_ids[edge]:

@@ -21,12 +21,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from narank.atomic import atomic_write
+from narank.checkpoint import load_state, save_state
 from narank.errors import CheckpointError, NarankError
 from narank.search.oneshot.supernet import SPACE, Supernet, alpha_table, entropy, is_collapsed
 
 METHODS = ("darts", "gdas")
 FORMAT = "narank-oneshot"
+STATE_VERSION = 1  # 1: the versioned, checksummed envelope of narank.checkpoint; 0: a bare state dict
 
 
 @dataclass
@@ -170,25 +171,18 @@ class OneShotSearch:
     # ---------------------------------------------------------------- checkpoints
 
     def state(self) -> dict[str, Any]:
-        return {"format": FORMAT, "config": asdict(self.config), "step": self.step_done,
+        return {"config": asdict(self.config), "step": self.step_done,
                 "model": self.model.state_dict(), "w_opt": self.w_opt.state_dict(),
                 "a_opt": self.a_opt.state_dict(), "history": self.history}
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the search state atomically (temp file in the same folder, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        state = self.state()
-        atomic_write(path, lambda fh: torch.save(state, fh))
+        """Write the search state atomically, versioned and checksummed (`narank.checkpoint.save_state`)."""
+        save_state(path, FORMAT, STATE_VERSION, self.state())
 
     def load(self, path: str | os.PathLike) -> None:
-        """Resume from a checkpoint written by `save` under the same config."""
-        try:
-            state = torch.load(path, map_location=self.device, weights_only=True)
-        except Exception as exc:  # noqa: BLE001 - torch raises many kinds on a corrupt file
-            raise CheckpointError(f"{path}: corrupt or truncated one-shot checkpoint ({exc})"[:300]) from exc
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise CheckpointError(f"{path}: not a narank one-shot search checkpoint")
+        """Resume from a checkpoint written by `save` under the same config (or by a narank of before
+        the versioned format: version 0, the same state without an envelope)."""
+        _, state = load_state(path, FORMAT, (0, STATE_VERSION))
         mine = asdict(self.config)
         diff = sorted(k for k in mine if state["config"].get(k) != mine[k])
         if diff:
