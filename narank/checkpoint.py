@@ -4,21 +4,25 @@ The manifest stores `checksum`, a SHA-256 of everything else in the file (manife
 computed over the values rather than the bytes, so a file whose content was damaged without
 breaking its zip framing (flipped bytes inside a tensor) is refused on load instead of giving
 wrong predictions.
+
+Resumable state (one-shot search, EZNAS evolution, ask/tell search) goes through `save_state` /
+`load_state`: one versioned, checksummed envelope, as a torch file or as JSON.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import math
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from narank.atomic import atomic_write
+from narank.atomic import atomic_write, atomic_write_bytes
 from narank.errors import CheckpointError
 
 FORMAT = "narank-ranker"
@@ -53,12 +57,27 @@ def _feed(h: Any, value: Any) -> None:
         h.update(f"{type(value).__name__}{len(text)}:{text}".encode())
 
 
+def _digest(value: Any) -> str:
+    """'sha256:<hex>' of a nested value's canonical encoding (`_feed`): equal values, equal digests."""
+    h = hashlib.sha256()
+    _feed(h, value)
+    return "sha256:" + h.hexdigest()
+
+
+def _json_digest(value: Any) -> str:
+    """'sha256:<hex>' of plain data as canonical JSON (keys sorted): the checksum of text state files."""
+    return "sha256:" + hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
 def payload_checksum(payload: dict[str, Any]) -> str:
     """SHA-256 of a checkpoint payload, ignoring the manifest's own `checksum` entry."""
-    h = hashlib.sha256()
     manifest = {k: v for k, v in payload.get("manifest", {}).items() if k != CHECKSUM_KEY}
-    _feed(h, {**payload, "manifest": manifest})
-    return "sha256:" + h.hexdigest()
+    return _digest({**payload, "manifest": manifest})
+
+
+def _detail(exc: BaseException) -> str:
+    """The first sentence of an exception's message, short enough for a one-line error."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0].split(". ")[0][:120]
 
 
 def _exists(path: Path, flag: str) -> bool:
@@ -214,9 +233,9 @@ def _read(path: Path) -> dict[str, Any]:
             warnings.simplefilter("ignore")
             payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # any failure to decode the file means a bad file
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0].split(". ")[0][:120]
+        detail = f"{type(exc).__name__}: {_detail(exc)}"
         raise CheckpointError(f"{path}: corrupt or truncated checkpoint, or not a narank checkpoint "
-                              f"({type(exc).__name__}: {detail}); re-train it or restore the file") from exc
+                              f"({detail}); re-train it or restore the file") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a narank ranker checkpoint (no '{FORMAT}' header); pass a "
                               "file written by `narank train --out`")
@@ -273,3 +292,82 @@ def _first_non_finite(value: Any, name: str = "") -> str | None:
         if found is not None:
             return found
     return None
+
+
+# ---------------------------------------------------------------- resumable state files
+# One envelope for every resumable state: {"format": kind, "format_version": n, "checksum": ...,
+# "state": {...}}. A file of `kind` written before the envelope holds its state at the top, with a
+# "format" key and no "format_version": it reads as version 0, unchecked.
+
+
+def save_state(path: str | os.PathLike, kind: str, version: int, state: dict[str, Any], *,
+               text: bool = False) -> Path:
+    """Write `state` as version `version` of format `kind`, checksummed, atomically: a torch file
+    (tensors and plain data, read back with weights_only) or, with `text`, indented JSON (plain data)."""
+    path = Path(path)
+    envelope = {"format": kind, "format_version": version, "state": state}
+    if text:
+        plain = json.loads(json.dumps(envelope))  # what a reader gets back: tuples as lists, keys as str
+        payload = {"format": kind, "format_version": version, CHECKSUM_KEY: _json_digest(plain),
+                   "state": state}
+        return atomic_write_bytes(path, json.dumps(payload, indent=1).encode())
+    import torch
+
+    payload = {"format": kind, "format_version": version, CHECKSUM_KEY: _digest(envelope), "state": state}
+    return atomic_write(path, lambda fh: torch.save(payload, fh))
+
+
+def _read_state_file(path: Path, kind: str) -> tuple[Any, bool]:
+    """(the decoded content of a state file, whether it is JSON); a CheckpointError if unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(64).lstrip()[:1] in (b"{", b"[")  # JSON; torch files start "PK" or a pickle
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such {kind} file; check the path") from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc}); check the path") from None
+    try:
+        if text:
+            return json.loads(path.read_text(encoding="utf-8")), True
+        import torch
+
+        with warnings.catch_warnings():  # torch warns about foreign pickles before refusing them
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True), False
+    except Exception as exc:  # any failure to decode the file means a bad file
+        raise CheckpointError(f"{path}: corrupt or truncated {kind} file ({type(exc).__name__}: "
+                              f"{_detail(exc)}); restore it, or delete it to start over") from exc
+
+
+def load_state(path: str | os.PathLike, kind: str, versions: Iterable[int]) -> tuple[int, dict[str, Any]]:
+    """(version, state) of a file written by `save_state` with this `kind` and one of `versions`
+    (JSON or torch, told by its content); list 0 to read the state files of before the envelope.
+
+    A missing, truncated, foreign, altered or too-new file is a one-line CheckpointError saying so."""
+    path = Path(path)
+    versions = tuple(versions)
+    payload, text = _read_state_file(path, kind)
+    found = payload.get("format") if isinstance(payload, dict) else None
+    if found != kind:
+        what = f"it is a {found} file" if isinstance(found, str) else "it has no narank format header"
+        raise CheckpointError(f"{path}: not a {kind} file ({what}); check the path, or delete it to "
+                              "start over")
+    if "format_version" not in payload:  # written before the envelope: the state itself
+        version, state = 0, payload
+    else:
+        version, state = payload["format_version"], payload.get("state")
+    if version not in versions:
+        reads = ", ".join(map(str, versions))
+        if isinstance(version, int) and versions and version > max(versions):
+            raise CheckpointError(f"{path}: {kind} format version {version} was written by a newer narank "
+                                  f"(this one reads {reads}); upgrade narank, or delete it to start over")
+        raise CheckpointError(f"{path}: {kind} format version {version!r} is not read by this narank "
+                              f"(it reads {reads}); delete it to start over")
+    if "format_version" in payload:
+        body = {k: v for k, v in payload.items() if k != CHECKSUM_KEY}
+        if payload.get(CHECKSUM_KEY) != (_json_digest(body) if text else _digest(body)):
+            raise CheckpointError(f"{path}: {kind} file does not match the checksum stored when it was "
+                                  "written (altered or damaged); restore it, or delete it to start over")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: {kind} file holds no state; delete it to start over")
+    return version, state

@@ -268,6 +268,31 @@ def test_evolution_resumes_identically(tmp_path, islands):
         ev.evolve_on_pool(path, acc, other, tmp_path / "b", progress=False)
 
 
+def test_evolution_resumes_a_run_folder_of_the_old_form(tmp_path):
+    """A run folder whose checkpoint is the `.npz` of an older narank resumes as a current one does
+    (the same log), and the first checkpoint written then replaces the old file."""
+    from narank.eznas.state import CHECKPOINT_FORMAT, _write_npz
+
+    path, acc = _synthetic_pool(tmp_path, n=24)
+    kw = {"seed": 5, "subsets": 1, "subset_size": 20}
+    full = ev.EvolveConfig(population=10, generations=3, **kw)
+    _, log_full, _, _ = ev.evolve_on_pool(path, acc, full, tmp_path / "a", progress=False)
+    run_dir = tmp_path / "b"
+    ev.evolve_on_pool(path, acc, ev.EvolveConfig(population=10, generations=2, **kw), run_dir, progress=False)
+    state, caches = load_checkpoint(run_dir / ev.CHECKPOINT)
+    state["log"][0]["from"] = "npz"  # shows that the run resumed instead of starting over
+    header = {"format": CHECKPOINT_FORMAT, "state": state, "caches": {k: list(c) for k, c in caches.items()}}
+    arrays = {f"cache_{k}": np.array([c[f] for f in c], dtype=np.float64).reshape(len(c), -1)
+              for k, c in caches.items()}
+    _write_npz(run_dir / ev.LEGACY_CHECKPOINT, header, arrays)  # what narank wrote before
+    (run_dir / ev.CHECKPOINT).unlink()
+    _, log_resumed, _, _ = ev.evolve_on_pool(path, acc, full, run_dir, progress=False)
+    assert log_resumed[0]["from"] == "npz"
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in log_full]
+    assert [{k: v for k, v in r.items() if k not in ("seconds", "from")} for r in log_resumed] == strip
+    assert (run_dir / ev.CHECKPOINT).is_file() and not (run_dir / ev.LEGACY_CHECKPOINT).exists()
+
+
 def _population(run_dir):
     state, _ = load_checkpoint(run_dir / ev.CHECKPOINT)
     return state["population"], state["fitness"]

@@ -209,6 +209,11 @@ if __name__ == "__main__":
 """
 
 
+def _saved_history(path: Path) -> list[dict]:
+    """The told history in a saved search file (the state inside narank.checkpoint's JSON envelope)."""
+    return json.loads(path.read_text())["state"]["history"]
+
+
 def test_killed_search_resumes_with_the_same_history_and_trains_nothing_twice(tmp_path):
     """kill -9 halfway through a 2-worker search; resuming ends with the uninterrupted run's
     history and evaluates only what had not finished."""
@@ -225,12 +230,12 @@ def test_killed_search_resumes_with_the_same_history_and_trains_nothing_twice(tm
     state = run_dir / "search.json"
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
-        if state.exists() and len(json.loads(state.read_text())["history"]) >= 4:
+        if state.exists() and len(_saved_history(state)) >= 4:
             break
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = len(json.loads(state.read_text())["history"])
+    before = len(_saved_history(state))
     assert 4 <= before < 10
     again = subprocess.run([sys.executable, str(tmp_path / "run.py"), str(run_dir)], env=env,
                            capture_output=True, timeout=600)
@@ -238,8 +243,7 @@ def test_killed_search_resumes_with_the_same_history_and_trains_nothing_twice(tm
     assert int(again.stdout.decode().split()[-1]) == 10 - before  # nothing finished was re-trained
 
     def trials(folder):
-        return sorted((t["n"], t["id"], t["value"]) for t in json.loads((folder / "search.json").read_text())
-                      ["history"])
+        return sorted((t["n"], t["id"], t["value"]) for t in _saved_history(folder / "search.json"))
 
     assert trials(run_dir) == trials(tmp_path / "whole")
 

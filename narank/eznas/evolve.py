@@ -48,7 +48,8 @@ from narank.eznas.state import (
 from narank.eznas.stats import NetworkStats, StatsSettings, collect_stats, random_like
 
 WORST = -1.0
-CHECKPOINT = "checkpoint.npz"
+CHECKPOINT = "checkpoint.pt"
+LEGACY_CHECKPOINT = "checkpoint.npz"  # written by narank before the common state format: still resumed
 
 
 @dataclass
@@ -346,8 +347,9 @@ def evolve_on_pool(
     ckpt = run_dir / CHECKPOINT
     refuse_pickles(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    if ckpt.exists():
-        state, caches = load_checkpoint(ckpt)
+    legacy = run_dir / LEGACY_CHECKPOINT
+    if ckpt.exists() or legacy.exists():
+        state, caches = load_checkpoint(ckpt if ckpt.exists() else legacy)
         saved = dict(state["identity"])
         saved["config"] = {k: v for k, v in saved["config"].items() if k != "generations"}
         if saved != ident:
@@ -425,6 +427,7 @@ def evolve_on_pool(
                 },
                 {"cache": cache, "control": control_cache},
             )
+            legacy.unlink(missing_ok=True)  # superseded by the checkpoint just written
             bar.set_postfix(best=f"{values[best]:.3f}", median=f"{np.median(values):.3f}")
             bar.update(1)
     finally:

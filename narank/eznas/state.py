@@ -1,6 +1,7 @@
-"""EZNAS files that hold numbers only: statistic pools and evolution checkpoints as `.npz` archives
-(read with `allow_pickle=False`) whose structure is one JSON header. Nothing read here can run code,
-so a run folder from anywhere is safe to resume."""
+"""EZNAS files that hold numbers only: statistic pools as `.npz` archives (read with
+`allow_pickle=False`) whose structure is one JSON header, evolution checkpoints as state files of
+`narank.checkpoint` (torch, read with weights_only). Nothing read here can run code, so a run folder
+from anywhere is safe to resume."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from typing import Any
 import numpy as np
 
 from narank.atomic import atomic_write
-from narank.errors import NarankError
+from narank.checkpoint import load_state, save_state
+from narank.errors import CheckpointError, NarankError
 from narank.eznas.stats import NetworkStats, Packed
 
 POOL_FORMAT = "narank-eznas-pool/1"
 CHECKPOINT_FORMAT = "narank-eznas-checkpoint/1"
+CHECKPOINT_VERSION = 1  # 1: a torch file in narank.checkpoint's envelope; 0: an .npz with a JSON header
 
 
 class StateFileError(NarankError):
@@ -123,17 +126,41 @@ def load_pool_file(path: str | os.PathLike) -> tuple[list[NetworkStats], dict[st
 
 
 def save_checkpoint(path: Path, state: dict[str, Any], caches: dict[str, dict[str, np.ndarray]]) -> Path:
-    """Plain-data state (JSON) and score caches (formula -> scores, one matrix per cache)."""
-    header = {"format": CHECKPOINT_FORMAT, "state": state, "caches": {k: list(c) for k, c in caches.items()}}
-    arrays = {f"cache_{k}": np.array([c[f] for f in c], dtype=np.float64).reshape(len(c), -1)
-              for k, c in caches.items()}
-    return _write_npz(path, header, arrays)
+    """Plain-data state and score caches (formula -> scores, one float64 matrix per cache), as a
+    versioned, checksummed torch file (`narank.checkpoint.save_state`, read with weights_only)."""
+    import torch
+
+    tables = {}
+    for name, cache in caches.items():
+        scores = np.array([cache[f] for f in cache], dtype=np.float64).reshape(len(cache), -1) if cache \
+            else np.zeros((0, 0))
+        tables[name] = {"formulas": list(cache), "scores": torch.from_numpy(scores)}
+    plain = json.loads(json.dumps(state))  # plain data only, as the .npz header of version 0 held it
+    return save_state(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, {"state": plain, "caches": tables})
+
+
+def _is_npz(path: Path) -> bool:
+    """Whether `path` is an `.npz` archive: an evolution checkpoint of version 0 (before the envelope)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "header.npy" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
-    header, a = _read_npz(path, CHECKPOINT_FORMAT)
+    """(state, caches) as `save_checkpoint` wrote them; a version-0 `.npz` checkpoint reads as before."""
     try:
-        caches = {k: dict(zip(formulas, a[f"cache_{k}"])) for k, formulas in header["caches"].items()}
-        return header["state"], caches
-    except (KeyError, TypeError) as exc:
-        raise StateFileError(f"{path}: a damaged EZNAS checkpoint ({exc}); delete it to start over") from None
+        if _is_npz(path):
+            header, a = _read_npz(path, CHECKPOINT_FORMAT)
+            caches = {k: dict(zip(formulas, a[f"cache_{k}"])) for k, formulas in header["caches"].items()}
+            return header["state"], caches
+        try:
+            _, saved = load_state(path, CHECKPOINT_FORMAT, (CHECKPOINT_VERSION,))
+        except CheckpointError as exc:
+            raise StateFileError(str(exc)) from None
+        caches = {k: dict(zip(t["formulas"], t["scores"].numpy())) for k, t in saved["caches"].items()}
+        return saved["state"], caches
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise StateFileError(f"{path}: a damaged EZNAS checkpoint ({exc!r}); delete it to start over"
+                             ) from None
