@@ -129,6 +129,13 @@ def write_provenance(folder: Path, files: dict[str, dict[str, Any]]) -> None:
     atomic_write_bytes(folder / PROVENANCE, text.encode())
 
 
+def kendall_tau(scores: Any, truth: Any) -> float:
+    """Kendall's tau of predicted scores against true accuracies, as every ranking table reports it."""
+    from narank.metrics import ranking_metrics
+
+    return float(ranking_metrics(scores, truth)["kendall_tau"])
+
+
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str = "") -> list[str]:
     """Markdown table lines; `align` has one of l/r/c per column (default left)."""
     sep = {"l": "---", "r": "---:", "c": ":---:"}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import fcntl
 import functools
 import hashlib
 import json
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from narank.atomic import atomic_write_bytes
+from benchmarks.common import Records, kendall_tau
 from narank.baselines import TABULAR_MODELS, tabular_scores
 from narank.benchmarks import load_table
 from narank.engine import map_items
@@ -103,21 +102,19 @@ def one_run(space: str, dataset: str, size: int, seed: int, data: str | None,
     held = test_pos[np.isfinite(judge)]
     held_cells, label = [cells[i] for i in held], acc[held]
     digest = recipe_digest(ranker, size)
+    parts = ranker.predict_parts(held_cells)  # held-out cells scored once: the blend and its halves
+    blend = ranker.blend_scores(parts["gnn"], parts.get("tabular"))
     rows = [{"method": method, "fit_seconds": fit_s, "fit_cpu_seconds": fit_cpu, "recipe_sha1": digest,
-             **metrics, "kendall_tau_label": _tau_of(ranker.predict(held_cells), label)}]
+             **metrics, "kendall_tau_label": kendall_tau(blend, label)}]
     if not extra:  # each half of the recipe alone: what the GNN adds to XGBoost, and the reverse
         truth = judge[np.isfinite(judge)]
-        for half, scores in ranker.predict_parts(held_cells).items():
+        for half, scores in parts.items():
             rows.append({"method": f"narank:{half}", "recipe_sha1": digest, **ranking_metrics(scores, truth),
-                         "kendall_tau_label": _tau_of(scores, label)})
+                         "kendall_tau_label": kendall_tau(scores, label)})
     if not extra:
         for name, m in baseline_metrics(table, space, dataset, train_pos, test_pos, seed).items():
             rows.append({"method": name, **m})
     return [{"space": space, "dataset": dataset, "size": size, "seed": seed, **r} for r in rows]
-
-
-def _tau_of(scores: np.ndarray, truth: np.ndarray) -> float:
-    return float(ranking_metrics(scores, truth)["kendall_tau"])
 
 
 # Tabular baselines: feature set -> graph features (narank.graph_features); "zc" adds the
@@ -313,31 +310,28 @@ def ablation_run(space: str, dataset: str, size: int, seed: int, data: str | Non
     return rows
 
 
+#: what identifies a row of ranking_runs.jsonl
+RUN_KEY = ("space", "dataset", "size", "seed", "method")
+
+
 def load_runs(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return Records(path, RUN_KEY).load()
+
+
+def _row_key(row: dict) -> tuple:
+    return tuple(row[k] for k in RUN_KEY)
 
 
 def timing_nb101_bulk(data: str | None) -> dict[str, float]:
     """CPU seconds and peak memory of scoring all 423,624 NB101 cells with the shipped NB101 ranker
-    (default recipe; `narank.rank.rank_space`, bulk path, 1 torch thread), in a fresh process."""
+    (default recipe; `narank.rank.rank_space`, bulk path, 1 torch thread), in a fresh process
+    (`benchmarks/nb101_bulk_probe.py`)."""
     import subprocess
     import sys
 
-    code = (
-        "import json, resource, time, numpy as np, torch\n"
-        "torch.set_num_threads(1)\n"
-        "from narank import load_pretrained\n"
-        "from narank.rank import rank_space\n"
-        "r = load_pretrained('nb101')\n"
-        "assert r.tabular == 'xgb' and r.manifest['graph_features']\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF)\n"
-        "wall = time.time()\n"
-        "ranking = rank_space('nb101', r, progress=False)\n"
-        "after = resource.getrusage(resource.RUSAGE_SELF)\n"
-        "print(json.dumps({'cells': len(ranking.scores), 'wall_s': time.time() - wall,\n"
-        "    'cpu_s': after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,\n"
-        "    'peak_rss_mb': after.ru_maxrss / 1024}))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    probe = [sys.executable, "-m", "benchmarks.nb101_bulk_probe"]
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(probe, capture_output=True, text=True, check=True, cwd=root)
     return {f"nb101_bulk_{k}": v for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
 
 
@@ -753,24 +747,10 @@ def _tau(runs: list[dict], space: str, dataset: str, size: int, method: str) -> 
     return float(np.mean(values)) if values else None
 
 
-def _row_key(r: dict) -> tuple:
-    return r["space"], r["dataset"], r["size"], r["seed"], r["method"]
-
-
 def record(runs: list[dict], runs_path: Path, rows: list[dict]) -> None:
-    """Add `rows` to the records file and to `runs` (refreshed from the file); recorded rows of the
-    same key (stale ones being re-run) are dropped first. A lock file serialises benchmark processes
-    sharing the records, so a rewrite never loses another process's rows."""
-    keys = {_row_key(r) for r in rows}
-    with open(runs_path.with_name(runs_path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        current = load_runs(runs_path)
-        if any(_row_key(r) in keys for r in current):
-            current = [r for r in current if _row_key(r) not in keys]
-            atomic_write_bytes(runs_path, "".join(json.dumps(r) + "\n" for r in current).encode())
-        with runs_path.open("a") as f:
-            f.write("".join(json.dumps(r) + "\n" for r in rows))
-    runs[:] = current + rows
+    """Add `rows` to the records file (replacing recorded rows of the same key: stale ones being
+    re-run) and refresh `runs` from it; processes sharing the file take turns (`Records`)."""
+    runs[:] = Records(runs_path, RUN_KEY).add(rows)
 
 
 def run_tabular(args: argparse.Namespace, runs: list[dict], runs_path: Path) -> None:

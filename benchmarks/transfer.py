@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.common import Records, markdown_table, settings_digest
+from benchmarks.common import Records, kendall_tau, markdown_table, settings_digest
 from narank.benchmarks import load_table
-from narank.metrics import ranking_metrics
 from narank.predictor import Ranker
 from narank.pretrained import load_pretrained
 from narank.spaces import get_space
@@ -32,10 +31,6 @@ TARGETS = ("cifar100", "imagenet16_120")
 SHOTS = (10, 20, 50)
 SCRATCH_ONLY = (156,)
 RESULTS = Path(__file__).parent / "results"
-
-
-def _tau(scores: np.ndarray, truth: np.ndarray) -> float:
-    return float(ranking_metrics(scores, truth)["kendall_tau"])
 
 
 def transfer_run(target: str, seed: int, shots: tuple[int, ...], scratch: tuple[int, ...],
@@ -67,12 +62,13 @@ def transfer_run(target: str, seed: int, shots: tuple[int, ...], scratch: tuple[
             scores = ranker.predict(held_cells)
             rows.append({"target": target, "seed": seed, "size": size, "method": how,
                          "fit_cpu_seconds": time.process_time() - start, "n_test": len(held),
-                         "kendall_tau": _tau(scores, judge[held]),
-                         "kendall_tau_label": _tau(scores, label[held])})
+                         "kendall_tau": kendall_tau(scores, judge[held]),
+                         "kendall_tau_label": kendall_tau(scores, label[held])})
     held = order[max(shots + scratch):]
     scores = source.predict([cells[i] for i in held])
     rows.append({"target": target, "seed": seed, "size": 0, "method": "zero-shot", "n_test": len(held),
-                 "kendall_tau": _tau(scores, judge[held]), "kendall_tau_label": _tau(scores, label[held])})
+                 "kendall_tau": kendall_tau(scores, judge[held]),
+                 "kendall_tau_label": kendall_tau(scores, label[held])})
     return rows
 
 
