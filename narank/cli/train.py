@@ -116,6 +116,8 @@ def ranker_params(args: argparse.Namespace) -> dict[str, Any]:
             params[key] = tuple(f.strip() for f in params[key].split(",") if f.strip())
     if params.get("tabular") == "none":
         params["tabular"] = None
+    if params.get("device") == "cpu":  # --device's default is the library's: leave it to the library
+        del params["device"]
     return params
 
 
