@@ -190,10 +190,10 @@ def test_sweep_orients_a_proxy_by_its_declaration(nb201_csv, monkeypatch):
     from narank.proxies.sweep import proxy_sweep
 
     data = str(nb201_csv.parents[1])
-    plain = proxy_sweep("nb201", "params", limit=300, progress=False, data=data, use_cache=False)
+    plain = proxy_sweep("nb201", "params", limit=100, progress=False, data=data, use_cache=False)
     PROXIES.register("params", dataclasses.replace(get_proxy("params"), lower_is_better=True))
     try:
-        flipped = proxy_sweep("nb201", "params", limit=300, progress=False, data=data, use_cache=False)
+        flipped = proxy_sweep("nb201", "params", limit=100, progress=False, data=data, use_cache=False)
     finally:
         PROXIES.register("params", dataclasses.replace(get_proxy("params"), lower_is_better=False))
     assert plain.summary["kendall_tau"] > 0.3
