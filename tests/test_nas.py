@@ -137,7 +137,11 @@ def test_training_evaluator_is_deterministic_and_a_killed_training_continues(tmp
     cell = space.parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|"
                        "avg_pool_3x3~2|")
     ev = TrainingEvaluator(epochs=2, channels=4, resolution=8, checkpoint_dir=str(tmp_path))
+    import torch
+
+    before = torch.random.get_rng_state()
     whole = ev(space, cell)
+    assert torch.equal(torch.random.get_rng_state(), before)  # the caller's torch RNG is left as it was
     assert 10 < whole.value <= 100 and whole.value == ev(space, cell).value
     real = atomic.atomic_write
 

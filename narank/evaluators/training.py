@@ -81,7 +81,7 @@ class TrainingEvaluator:
 
         from narank.devices import worker_device
         from narank.evaluators.images import image_set
-        from narank.threads import set_threads
+        from narank.threads import set_threads, torch_rng
 
         set_threads(None)
         device = _device(worker_device(self.device))
@@ -89,8 +89,9 @@ class TrainingEvaluator:
         order = np.random.default_rng([self.seed, 1]).permutation(len(x))
         n_val = max(1, int(round(self.val_fraction * len(x))))
         val, train = order[:n_val], order[n_val:]
-        torch.manual_seed(self.seed)
-        model = space.network(cell, channels=self.channels, cells=self.cells, num_classes=classes).to(device)
+        with torch_rng(self.seed):  # seeded weights; the caller's global torch RNG is left as it was
+            model = space.network(cell, channels=self.channels, cells=self.cells, num_classes=classes)
+        model = model.to(device)
         opt = torch.optim.SGD(model.parameters(), lr=self.lr, momentum=0.9, weight_decay=5e-4, nesterov=True)
         steps = self.epochs * math.ceil(len(train) / self.batch_size)
         sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if self.schedule == "cosine"
