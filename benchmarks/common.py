@@ -50,7 +50,10 @@ def worktree_files(paths: Sequence[str]) -> dict[str, bytes | None]:
     for p in paths:
         full = ROOT / p
         if full.is_dir():
-            names = [str(f.relative_to(ROOT)) for f in full.rglob("*.py") if "__pycache__" not in f.parts]
+            # the files git would commit (tracked, or new and not ignored): not build leftovers
+            listed = git("ls-files", "--cached", "--others", "--exclude-standard", "--", p)
+            names = ([n for n in listed.splitlines() if (ROOT / n).is_file()] if listed is not None else
+                     [str(f.relative_to(ROOT)) for f in full.rglob("*.py") if "__pycache__" not in f.parts])
             out.update({n: (ROOT / n).read_bytes() for n in _py_files(names, p)})
             if not names:
                 out[p + "/"] = None
