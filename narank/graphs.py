@@ -84,10 +84,12 @@ def label_vocabulary(space=None) -> tuple[str, ...]:
     """The op labels a space's graphs one-hot encode: `NODE_TYPES`, then the labels of the space's
     `node_labels` that are not among them (a plug-in op keeps its own column, and the built-in
     spaces' layout, which trained checkpoints depend on, stays as it is)."""
-    if space is None:
-        return NODE_TYPES
-    own = tuple(label for label in get_space(space).node_labels if label not in NODE_TYPES)
-    return NODE_TYPES + tuple(dict.fromkeys(own))
+    return NODE_TYPES if space is None else _vocabulary(tuple(get_space(space).node_labels))
+
+
+@lru_cache(maxsize=256)
+def _vocabulary(node_labels: tuple[str, ...]) -> tuple[str, ...]:
+    return NODE_TYPES + tuple(dict.fromkeys(label for label in node_labels if label not in NODE_TYPES))
 
 
 def node_dim(names: Sequence[str] = (), space=None) -> int:
@@ -116,6 +118,9 @@ def _depths(n: int, edges: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarra
 def _base_arrays(labels: tuple[str, ...], edges: tuple[tuple[int, int], ...], vocab: tuple[str, ...]
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Op one-hot + depth/height one-hot rows, and forward edges [2, m]; cached per structure."""
+    unknown = sorted(set(labels) - set(vocab))
+    if unknown:  # checked once per structure (this is cached), not once per cell
+        raise NarankError(f"node label(s) {unknown} are not among the space's node_labels; add them there")
     n, k = len(labels), len(vocab)
     x = np.zeros((n, k + 2 * (MAX_DEPTH + 1)), dtype=np.float32)
     x[np.arange(n), [vocab.index(label) for label in labels]] = 1.0
@@ -128,11 +133,7 @@ def _base_arrays(labels: tuple[str, ...], edges: tuple[tuple[int, int], ...], vo
 def _arrays(cell, names: tuple[str, ...], dataset: str) -> tuple[np.ndarray, np.ndarray]:
     space = space_of(cell)
     labels, edges = space.structure(cell)
-    vocab = label_vocabulary(space)
-    if not set(labels) <= set(vocab):
-        raise NarankError(f"{space.name} cell has node label(s) {sorted(set(labels) - set(vocab))} that the "
-                          f"space does not declare in its node_labels; add them there")
-    x, fwd = _base_arrays(tuple(labels), tuple(edges), vocab)
+    x, fwd = _base_arrays(tuple(labels), tuple(edges), label_vocabulary(space))
     if space.node_value_width:
         values = np.asarray(space.node_values(cell, dataset), dtype=np.float32)
         x = np.concatenate([x, values.reshape(len(labels), space.node_value_width)], axis=1)
