@@ -508,6 +508,9 @@ def write_table(runs: list[dict], timings: dict | None, path: Path) -> None:
     lines += ["## Goals", "", "Declared in `GOALS` (this script), checked on the default recipe's mean τ "
               "(`narank`); 'best peer' = the best of the four GRAF rows.", ""]
     lines += _goals(runs)
+    lines += ["", "Whether the two cheap knobs of the recipe (the blend weight, the tabular half) could "
+              "close the missed NB201 targets, with upper bounds chosen in hindsight: `headroom.md` "
+              "(`benchmarks/headroom.py`)."]
     if timings:
         lines += ["", "## Speed (this machine, 2 cores)", "",
                   f"Measured with {timings['threads']} torch thread(s) at load average "
