@@ -263,14 +263,15 @@ def derive(path: str, b: Benchmark, record: bool) -> dict[str, Any]:
 
 
 def compute(old: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Entries for every results file: an entry whose file is unchanged is kept, others derived from git."""
+    """Entries for every results file: an entry naming a commit whose file is unchanged is kept, others
+    derived from git."""
     out = {}
     for path in results_files():
         found = owner(path)
         if found is None:
             continue
         kept = old.get(path)
-        if kept and kept.get("file_sha1") == common.file_sha1(ROOT / path):
+        if _vouched(kept, path):  # an entry without a commit is derived again: the file may be committed now
             out[path] = kept
         else:
             out[path] = derive(path, *found)
