@@ -83,6 +83,17 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         workers_flag="--jobs",
     ),
     Benchmark(
+        name="search_recipe",
+        summary="The ranker inside search: the GNN alone against Ranker()'s blend recipe, paired seeds",
+        outputs=("search_recipe.md", "search_recipe_runs.jsonl"),
+        code=("benchmarks/search_recipe.py", "benchmarks/search.py", "narank/search", *RANKER,
+              "narank/baselines.py", "narank/proxies/sed.py"),
+        data=(NB201_TABLE, "natssss_monet"),
+        full=((),),
+        quick=(("--quick",),),
+        workers_flag="--jobs",
+    ),
+    Benchmark(
         name="search",
         summary="Search methods under one protocol: best accuracy found against lookups, paired tests",
         outputs=("search.md", "search.json", "search_runs.json", "search_*_*.png"),

@@ -166,6 +166,12 @@ def _narank_nar(otable, budget, seed, cfg, settings):
                          method="narank-nar")
 
 
+@search_method("narank-blend", color="tab:brown")
+def _narank_blend(otable, budget, seed, cfg, settings):
+    return ranker_search(otable, budget, seed, _ranker_cfg(cfg or SearchConfig(recipe="blend"), settings),
+                         method="narank-blend")
+
+
 @search_method("uniform", color="C4", default=4)
 def _uniform(otable, budget, seed, cfg, settings):
     return uniform_search(otable, budget, seed, _ranker_cfg(cfg or SearchConfig(), settings))

@@ -32,6 +32,8 @@ from narank.spaces import SearchSpace, get_space, space_of
 SAMPLERS = ("joint", "nar", "uniform")
 #: free per-cell scores the joint sampler can be narrowed by (one-column graph features)
 PRIORS = ("sed", "params", "flops")
+#: the ranker inside search: the GNN alone, or Ranker()'s recipe (graph features + XGBoost blend)
+RECIPES = ("gnn", "blend")
 
 
 @dataclass
@@ -42,6 +44,11 @@ class SearchConfig:
     ranker's tier-1 rate per joint bin of all cell features, `JointTierSampler`), "nar" (NAR's
     FLOPs x params histogram of the top tier, KL-gated, with a random share: `nar_config()`) or
     "uniform" (the ablation). Neighbours of the best cells are always added.
+
+    `recipe` is the ranker's: "gnn" (the GNN alone, warm-started between rounds: what search.md
+    measures) or "blend" (`Ranker()`'s recipe at this network size: graph-level features in the
+    GNN, blended with XGBoost on them; refitted each round, as boosted trees do not warm-start
+    well on a growing label set).
 
     `prior` names a free per-cell score (a one-column graph feature: `sed`, `params`, `flops`;
     None = off). In every round where it orders the labelled cells as their accuracies do
@@ -73,8 +80,11 @@ class SearchConfig:
     prior_top: float = 0.1
     prior_alpha: float = 0.05
     prior_weight: float = 0.5
+    recipe: str = "gnn"
 
     def __post_init__(self) -> None:
+        if self.recipe not in RECIPES:
+            raise NarankError(f"unknown recipe {self.recipe!r}; choose from {', '.join(RECIPES)}")
         if self.sampler not in SAMPLERS:
             raise NarankError(f"unknown sampler {self.sampler!r}; choose from {', '.join(SAMPLERS)}")
         if self.prior is not None and self.prior not in PRIORS:
@@ -143,13 +153,14 @@ def query_dict(q: Query) -> dict[str, Any]:
 
 
 def make_ranker(space: str | SearchSpace, dataset: str, cfg: SearchConfig, seed: int):
-    """A small ranker for search: the GNN alone, without graph-level features or the tabular half
-    (the settings the search benchmarks were run with; the default recipe is not yet measured there)."""
+    """A small ranker for search (`cfg`'s network and training settings) with `cfg.recipe`'s inputs:
+    "gnn": no node or graph-level features and no tabular half; "blend": `Ranker()`'s defaults."""
     from narank.predictor import Ranker
 
-    return Ranker(get_space(space).name, dataset, node_features=(), graph_features=(), tabular=None,
-                  encoder=cfg.encoder, dim=cfg.dim, layers=cfg.layers, tiers=cfg.tiers, epochs=cfg.epochs,
-                  lr=cfg.lr, batch_size=cfg.batch_size, lam=cfg.lam, random_state=seed)
+    inputs = {"node_features": (), "graph_features": (), "tabular": None} if cfg.recipe == "gnn" else {}
+    return Ranker(get_space(space).name, dataset, **inputs, encoder=cfg.encoder, dim=cfg.dim,
+                  layers=cfg.layers, tiers=cfg.tiers, epochs=cfg.epochs, lr=cfg.lr,
+                  batch_size=cfg.batch_size, lam=cfg.lam, random_state=seed)
 
 
 def prior_region(cfg: SearchConfig, pool: CellPool, labelled: list, accs: list[float]
@@ -289,7 +300,8 @@ def ranker_search(otable: OracleTable, budget: int, seed: int, cfg: SearchConfig
     def propose(r: Round) -> tuple[list, dict[str, Any]]:
         if fitted(r):
             ranker.fit(r.labelled, r.accs)
-            ranker.set_params(warm_start=True, epochs=cfg.update_epochs)
+            if cfg.recipe == "gnn":
+                ranker.set_params(warm_start=True, epochs=cfg.update_epochs)
         allowed, prior_info = prior_region(cfg, r.pool, r.labelled, r.accs) if fitted(r) else (None, {})
         sampled, info = draw_candidates(cfg, ranker, fitted(r), r.pool, r.oracle, r.rng, allowed)
         return sampled, {**prior_info, **info}
