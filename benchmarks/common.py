@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import hashlib
 import json
@@ -130,6 +131,16 @@ def write_provenance(folder: Path, files: dict[str, dict[str, Any]]) -> None:
                        "files": dict(sorted(files.items()))}, indent=1, sort_keys=False) + "\n"
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(folder / PROVENANCE, text.encode())
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, seeds: int, quick: str) -> None:
+    """The flags of a resumable benchmark script run by the harness: --seeds, --jobs (Dask worker
+    processes), --data, --results (its output folder) and --quick (`quick` says what it runs)."""
+    parser.add_argument("--seeds", type=int, default=seeds)
+    parser.add_argument("--jobs", type=int, default=1, help="Dask worker processes")
+    parser.add_argument("--data", help="data folder (default $NARANK_DATA, ./data)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder")
+    parser.add_argument("--quick", action="store_true", help=quick)
 
 
 def kendall_tau(scores: Any, truth: Any) -> float:

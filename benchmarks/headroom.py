@@ -32,7 +32,7 @@ import torch
 from scipy.stats import rankdata
 from sklearn.model_selection import KFold
 
-from benchmarks.common import Records, kendall_tau, markdown_table, settings_digest
+from benchmarks.common import Records, add_run_arguments, kendall_tau, markdown_table, settings_digest
 from benchmarks.ranking import graf_zc_features, labelled_data, recipe_digest
 from narank.baselines import TABULAR_MODELS, tabular_scores
 from narank.engine import map_items
@@ -40,7 +40,6 @@ from narank.graph_features import graph_features
 from narank.predictor import Ranker
 from narank.training_data import split
 
-RESULTS = Path(__file__).parent / "results"
 DATASETS = ("cifar10", "cifar100", "imagenet16_120")
 WEIGHTS = (0.0, 0.25, 0.4, 0.5, 0.6, 0.75, 1.0)
 GP_MAX_CELLS = 500
@@ -194,11 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--dataset", action="append", choices=DATASETS)
     parser.add_argument("--sizes", default="78,156", help="comma-separated training-set sizes")
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--jobs", type=int, default=1, help="Dask worker processes")
-    parser.add_argument("--data", help="data folder (default $NARANK_DATA, ./data)")
-    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder")
-    parser.add_argument("--quick", action="store_true", help="CIFAR-10, 78 cells, 1 seed (a minute)")
+    add_run_arguments(parser, seeds=5, quick="CIFAR-10, 78 cells, 1 seed (a minute)")
     args = parser.parse_args(argv)
     datasets = ("cifar10",) if args.quick else tuple(args.dataset or DATASETS)
     sizes = (78,) if args.quick else tuple(int(s) for s in args.sizes.split(","))

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import Records, markdown_table, settings_digest
-from benchmarks.search import SHORT, _job, _otable, _rebuild, _seconds_at, paired_test
+from benchmarks.common import Records, add_run_arguments, markdown_table, settings_digest
+from benchmarks.search import SHORT, _fmt_p, _job, _otable, _rebuild, _seconds_at, paired_test
 from narank.engine import map_items
 
-RESULTS = Path(__file__).parent / "results"
 METHODS = ("narank", "narank-blend")
 BUDGETS = (20, 30, 50, 100)
 
@@ -65,29 +64,30 @@ def write_report(rows: list[dict], data: str | None, path: Path) -> None:
             acc = {m: np.array([pick_accuracy(by[m][s], budget, data) for s in paired]) for m in METHODS}
             secs = {m: np.mean([_seconds_at(by[m][s], budget) or 0.0 for s in paired]) for m in METHODS}
             test = paired_test(acc["narank-blend"], acc["narank"])
-            wins.append(test["mean_diff"])
+            wins.append((f"{space} {SHORT.get(dataset, dataset)}", budget, test["mean_diff"], test["p"]))
             body.append([f"{space} {SHORT.get(dataset, dataset)}", budget, len(paired),
                          *[f"{acc[m].mean():.2f} ± {acc[m].std():.2f}" for m in METHODS],
-                         f"{test['mean_diff']:+.2f}", f"{test['wins']}/{test['losses']}", f"{test['p']:.3f}",
+                         f"{test['mean_diff']:+.2f}", f"{test['wins']}/{test['losses']}", _fmt_p(test["p"]),
                          *[f"{secs[m]:.1f}" for m in METHODS]])
     lines += markdown_table(["space / dataset", "budget", "seeds", "narank (GNN alone)", "narank-blend",
                              "blend − GNN", "W/L", "p (Wilcoxon)", "s/run GNN", "s/run blend"], body)
     if wins:
-        better = sum(1 for w in wins if w > 0)
+        def listed(sign: int) -> str:
+            hits = [f"{g} at {b}" for g, b, d, p in wins if p < .05 and np.sign(d) == sign]
+            return f"{len(hits)} ({', '.join(hits)})" if hits else "none"
+
         lines += ["", f"Over the {len(wins)} (space, dataset, budget) cells above, the blend's mean pick is "
-                  f"higher in {better} and lower in {sum(1 for w in wins if w < 0)}; the p column says which "
-                  "differences hold across seeds (two-sided, same seeds)."]
+                  f"higher in {sum(d > 0 for _, _, d, _ in wins)} and lower in "
+                  f"{sum(d < 0 for _, _, d, _ in wins)}. Differences that hold across seeds (p < .05, "
+                  f"two-sided, not corrected for the {len(wins)} tests): the blend better in {listed(1)}; "
+                  f"the GNN alone better in {listed(-1)}."]
     path.write_text("\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--spaces", default="nb201,natsss", help="comma list of search spaces")
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--jobs", type=int, default=1, help="Dask worker processes")
-    parser.add_argument("--data", help="data folder (default $NARANK_DATA, ./data)")
-    parser.add_argument("--results", type=Path, default=RESULTS, help="output folder")
-    parser.add_argument("--quick", action="store_true", help="NB201 CIFAR-10, 2 seeds")
+    add_run_arguments(parser, seeds=20, quick="NB201 CIFAR-10, 2 seeds")
     args = parser.parse_args(argv)
     from narank.spaces import get_space
 
