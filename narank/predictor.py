@@ -296,8 +296,10 @@ class Ranker(BaseEstimator):
         starts. `manifest_extra` entries are added to the manifest (also of those checkpoints).
 
         `init` (a shipped ranker's name, a checkpoint path or a fitted Ranker of the same space,
-        features and network) fine-tunes from its weights and trees: few-shot transfer to another
-        dataset, gently (`FINE_TUNE_EPOCHS` unless `epochs` is set, a tenth of `lr`, 20 more trees).
+        features and network) fine-tunes its network on the new labels: few-shot transfer to another
+        dataset, gently (`FINE_TUNE_EPOCHS` unless `epochs` is set, a tenth of `lr`). Its XGBoost
+        trees are kept as they are: trees boosted further on 10-50 labels lowered τ well below the
+        init's on the pairs this rule was chosen on (see `benchmarks/transfer.py`).
         Its training cells stay listed in `manifest_["train_ids"]`, and graph features are
         re-standardized for this ranker's dataset on the init's training cells (no labels).
         """
@@ -389,8 +391,9 @@ class Ranker(BaseEstimator):
         if self.tabular is not None:
             from narank.model.tabular import fit_tabular
 
-            start = getattr(self, "tabular_", None) if keep_weights else None
-            self.tabular_ = fit_tabular(self._standardized(values.numpy()), acc, settings.seed, start)
+            if init is None:  # a fine-tune keeps the init's trees (see the docstring)
+                start = getattr(self, "tabular_", None) if keep_weights else None
+                self.tabular_ = fit_tabular(self._standardized(values.numpy()), acc, settings.seed, start)
             unlabelled = self.predict_parts(space.sample(BLEND_CELLS, settings.seed))
             self.manifest_["blend"] = {k: np.quantile(v, BLEND_LEVELS).tolist()
                                        for k, v in unlabelled.items()}

@@ -133,7 +133,8 @@ def test_fine_tune_starts_from_init_and_changes_it(nb201_cells, tmp_path):
     after = tuned.model_.state_dict()
     changed = [k for k, v in source.model_.state_dict().items() if not torch.equal(after[k], v)]
     assert changed and tuned.manifest["init"] == "a fitted ranker"
-    assert tuned.tabular_.num_boosted_rounds() > source.tabular_.num_boosted_rounds()
+    # the init's trees are kept as they are: boosting on a few labels overfits (benchmarks/transfer.py)
+    assert tuned.tabular_.save_raw("json") == source.tabular_.save_raw("json")
     assert set(source.manifest["train_ids"]) <= set(tuned.manifest["train_ids"])
     assert tuned.manifest["dataset"] == "cifar100"
     from narank.errors import NarankError

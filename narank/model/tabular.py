@@ -1,8 +1,9 @@
 """The ranker's tabular half: XGBoost on the standardized graph-level features of each cell.
 
 It learns standardized labels (z-scores of the training accuracies), so its scale never depends
-on the dataset and a fine-tune on another dataset continues the same trees. The booster travels
-in checkpoints as XGBoost's own JSON (`to_bytes` / `from_bytes`): plain data, no code.
+on the dataset and a warm start continues the same trees (a fine-tune with `init=` keeps them).
+The booster travels in checkpoints as XGBoost's own JSON (`to_bytes` / `from_bytes`): plain data,
+no code.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from narank.baselines import xgb_regressor
 
-#: trees added when a fit continues an existing booster (warm start, `init=`)
+#: trees added when a fit continues an existing booster (`warm_start`)
 FINE_TUNE_TREES = 20
 
 
