@@ -72,7 +72,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(
         name="headroom",
         summary="Headroom of the default recipe on NB201: other blend weights and tabular halves (hindsight)",
-        outputs=("headroom.md", "headroom_runs.jsonl"),
+        outputs=("headroom.md", "headroom_runs.jsonl", "headroom.png"),
         code=("benchmarks/headroom.py", "benchmarks/ranking.py", *RANKER, "narank/baselines.py",
               "narank/metrics.py", "narank/proxies/sed.py"),
         data=(NB201_TABLE, "nb201_merged/nb201_all_15625.csv"),
