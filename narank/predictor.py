@@ -322,7 +322,7 @@ class Ranker(BaseEstimator):
         if init is not None:
             if resume:
                 raise NarankError("init starts a new fine-tune; it cannot be combined with resume")
-            self._adopt(_init_source(init), space, dataset)
+            self._adopt(resolve_init(init), space, dataset)
             # a gentle fine-tune: few labels must correct the init, not overwrite it
             epochs = FINE_TUNE_EPOCHS if self.epochs is None else settings.epochs
             settings = dataclasses.replace(settings, lr=settings.lr * FINE_TUNE_LR_SCALE, epochs=epochs)
@@ -662,7 +662,7 @@ FINE_TUNE_LR_SCALE = 0.1
 RESTANDARDIZE_CELLS = 1000
 
 
-def _init_source(init: str | os.PathLike | Ranker) -> Ranker:
+def resolve_init(init: str | os.PathLike | Ranker) -> Ranker:
     """The fitted ranker `fit(init=...)` starts from: a Ranker, a checkpoint path, or a shipped name."""
     if isinstance(init, Ranker):
         init._check_fitted("using it as init")
@@ -675,6 +675,8 @@ def _init_source(init: str | os.PathLike | Ranker) -> Ranker:
         return Ranker.load(init)
     raise NarankError(f"init {str(init)!r} is neither a shipped ranker ({', '.join(list_pretrained())}) "
                       f"nor a checkpoint file")
+
+
 #: unlabelled cells whose scores place each half's score on a common scale (`Ranker.blend_scores`)
 BLEND_CELLS = 1000
 BLEND_LEVELS = np.linspace(0, 1, 201)

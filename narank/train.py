@@ -180,7 +180,7 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
                  data: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
                  resume: str | os.PathLike | None = None,
                  checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY, table: Any = None,
-                 label_column: str | None = None,
+                 label_column: str | None = None, init: str | os.PathLike | None = None,
                  **ranker_params: Any) -> tuple[Ranker, dict[str, Any]]:
     """Train a ranker on a seeded split of a benchmark table, judge it on the rest, save it.
 
@@ -195,16 +195,30 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
     `space=None` (and `dataset=None`) then take the checkpoint's. Every argument and the output
     path are checked before the table is read or a model built. `table` (a BenchmarkTable, e.g. a
     user's CSV read by `narank.benchmarks.user_table.read_user_csv`) with its `label_column`
-    replaces the space's benchmark table.
+    replaces the space's benchmark table. `init` (a shipped ranker's name or a checkpoint path)
+    fine-tunes that ranker on the split's labels (`Ranker.fit(init=...)`): the network and features
+    are the init's, `ranker_params` may change the training settings only.
     Returns (ranker, summary of held-out metrics).
     """
     from narank.benchmarks import require_table_file
     from narank.checkpoint import check_output_path
     from narank.evaluate import evaluate_ranker
-    from narank.predictor import Ranker
+    from narank.predictor import Ranker, resolve_init
     from narank.training_data import check_train_size, labelled, split
 
-    ranker = None
+    ranker = source = None
+    if init is not None:
+        if resume is not None:
+            raise NarankError("--init starts a fine-tune from another ranker; it cannot be combined with "
+                              "--resume")
+        source = resolve_init(init)
+        if space is not None and get_space(space).name != source.space:
+            raise NarankError(f"{init} is a {source.space} ranker; pass --space {source.space} to "
+                              "fine-tune it")
+        space = source.space
+        architecture = {k: v for k, v in source.get_params().items()
+                        if k not in ("space", "dataset", "random_state", "warm_start", "verbose", "device")}
+        ranker_params = {**architecture, **ranker_params}
     if resume is not None:
         ranker = Ranker.load(resume)
         space = ranker.space if space is None else space
@@ -270,7 +284,7 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
         ranker_params.setdefault("random_state", seed)
         ranker = Ranker(space=space.name, dataset=dataset, **ranker_params)
         path = _out_path(out, space, dataset, len(train_pos), seed)
-        ranker.fit([cells[i] for i in train_pos], acc[train_pos], checkpoint=path,
+        ranker.fit([cells[i] for i in train_pos], acc[train_pos], checkpoint=path, init=source,
                    checkpoint_every=checkpoint_every, manifest_extra={"split_seed": seed, "target": target})
     fit_seconds = round(time.time() - start, 2)
     metrics = evaluate_ranker(ranker, table, target, columns=cols)

@@ -145,6 +145,31 @@ def test_fine_tune_starts_from_init_and_changes_it(nb201_cells, tmp_path):
         Ranker("nb201", "cifar100", **FAST).fit(few, y, init=tmp_path / "missing.pt")
 
 
+def test_cli_train_init_fine_tunes_the_named_checkpoint(nb201_cells, tmp_path):
+    """`narank train --init` is `fit(init=...)` from the command line: the init's network settings and
+    trees, the new dataset, and a one-line exit 2 for a missing init or one combined with --resume."""
+    source = Ranker("nb201", "cifar10", **FAST).fit(nb201_cells[:80], _accuracy(nb201_cells[:80]))
+    source.save(tmp_path / "c10.pt")
+    space = get_space("nb201")
+    cells = space.sample(150, 5)
+    rows = ["net,acc"] + [f"{space.label(c)},{a:.4f}" for c, a in zip(cells, _accuracy(cells), strict=True)]
+    (tmp_path / "mine.csv").write_text("\n".join(rows) + "\n")
+    common = ("train", "--dataset", "cifar100", "--table", "mine.csv", "--arch-column", "net",
+              "--label-column", "acc", "--train-size", "20", "--epochs", "2", "--quiet")
+    done = _cli(*common, "--init", "c10.pt", "--out", "ft.pt", cwd=tmp_path)  # no --space: the init's
+    assert done.returncode == 0, done.stderr.decode()[-1500:]
+    tuned = Ranker.load(tmp_path / "ft.pt")
+    assert tuned.manifest["init"] == "a fitted ranker" and tuned.manifest["dataset"] == "cifar100"
+    assert (tuned.dim, tuned.layers) == (FAST["dim"], FAST["layers"])  # the init's network, not the default's
+    assert tuned.tabular_.save_raw("json") == source.tabular_.save_raw("json")
+    assert set(source.manifest["train_ids"]) < set(tuned.manifest["train_ids"])
+    for extra, message in ((("--init", "missing.pt"), "neither a shipped ranker"),
+                           (("--init", "c10.pt", "--resume", "ft.pt"), "cannot be combined with --resume")):
+        done = _cli(*common, *extra, cwd=tmp_path)
+        err = done.stderr.decode().strip()
+        assert done.returncode == 2 and message in err and len(err.splitlines()) == 1, err
+
+
 def test_held_out_labels_never_reach_a_fit(tmp_path):
     """train_ranker on a user table: poisoning a held-out cell's label leaves the fitted ranker unchanged."""
     from narank.benchmarks.user_table import read_user_csv

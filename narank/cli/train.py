@@ -97,6 +97,10 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", help="continue an interrupted or finished run from this checkpoint up to "
                    "its own epochs, or --epochs if larger (same result as an uninterrupted run; the "
                    "learning-rate warm-up is not repeated, the cosine decay is stretched to the new end)")
+    p.add_argument("--init", metavar="NAME_OR_PATH",
+                   help="fine-tune a shipped ranker (see `narank pretrained`) or a checkpoint on this "
+                   "dataset's labels, e.g. --init nb201-cifar10 --dataset cifar100 --train-size 20: its "
+                   "network continues at a tenth of the learning rate, its trees are kept")
     p.add_argument("--data", help="benchmark table file or data folder (default $NARANK_DATA, ./data)")
     p.add_argument("--table", help="your own CSV of architectures and accuracies instead of the benchmark "
                    "table (with --arch-column and --label-column)")
@@ -154,6 +158,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.train_size is not None:
         check_train_size(args.train_size)
+    if args.init is not None and args.space is None:  # the init's space, for the checks below
+        from narank.predictor import resolve_init
+
+        args.space = resolve_init(args.init).space
     if args.checkpoint_every < 0:
         raise NarankError(f"--checkpoint-every must be >= 0 (0 = only at the end), "
                           f"got {args.checkpoint_every}")
@@ -185,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
                                   target=args.target, data=args.data, out=out, resume=args.resume,
                                   checkpoint_every=args.checkpoint_every, verbose=not args.quiet,
                                   table=table, label_column=args.label_column if table is not None else None,
+                                  init=args.init,
                                   **ranker_params(args))
     if args.json:
         print(json.dumps(summary))
