@@ -145,29 +145,34 @@ def test_fine_tune_starts_from_init_and_changes_it(nb201_cells, tmp_path):
         Ranker("nb201", "cifar100", **FAST).fit(few, y, init=tmp_path / "missing.pt")
 
 
-def test_cli_train_init_fine_tunes_the_named_checkpoint(nb201_cells, tmp_path):
+def test_cli_train_init_fine_tunes_the_named_checkpoint(nb201_cells, tmp_path, monkeypatch, capsys):
     """`narank train --init` is `fit(init=...)` from the command line: the init's network settings and
-    trees, the new dataset, and a one-line exit 2 for a missing init or one combined with --resume."""
+    trees, the new dataset, and a one-line exit 2 for a missing init or one combined with --resume
+    (run through `narank.cli.main` in this process, the console script's code)."""
+    from narank.cli import main
+
     source = Ranker("nb201", "cifar10", **FAST).fit(nb201_cells[:80], _accuracy(nb201_cells[:80]))
     source.save(tmp_path / "c10.pt")
     space = get_space("nb201")
     cells = space.sample(150, 5)
     rows = ["net,acc"] + [f"{space.label(c)},{a:.4f}" for c, a in zip(cells, _accuracy(cells), strict=True)]
     (tmp_path / "mine.csv").write_text("\n".join(rows) + "\n")
-    common = ("train", "--dataset", "cifar100", "--table", "mine.csv", "--arch-column", "net",
-              "--label-column", "acc", "--train-size", "20", "--epochs", "2", "--quiet")
-    done = _cli(*common, "--init", "c10.pt", "--out", "ft.pt", cwd=tmp_path)  # no --space: the init's
-    assert done.returncode == 0, done.stderr.decode()[-1500:]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NARANK_DATA", str(tmp_path / "nowhere"))
+    common = ["train", "--dataset", "cifar100", "--table", "mine.csv", "--arch-column", "net",
+              "--label-column", "acc", "--train-size", "20", "--epochs", "2", "--quiet"]
+    assert main([*common, "--init", "c10.pt", "--out", "ft.pt"]) == 0  # no --space: the init's
     tuned = Ranker.load(tmp_path / "ft.pt")
     assert tuned.manifest["init"] == "a fitted ranker" and tuned.manifest["dataset"] == "cifar100"
     assert (tuned.dim, tuned.layers) == (FAST["dim"], FAST["layers"])  # the init's network, not the default's
     assert tuned.tabular_.save_raw("json") == source.tabular_.save_raw("json")
     assert set(source.manifest["train_ids"]) < set(tuned.manifest["train_ids"])
-    for extra, message in ((("--init", "missing.pt"), "neither a shipped ranker"),
-                           (("--init", "c10.pt", "--resume", "ft.pt"), "cannot be combined with --resume")):
-        done = _cli(*common, *extra, cwd=tmp_path)
-        err = done.stderr.decode().strip()
-        assert done.returncode == 2 and message in err and len(err.splitlines()) == 1, err
+    capsys.readouterr()
+    for extra, message in ((["--init", "missing.pt"], "neither a shipped ranker"),
+                           (["--init", "c10.pt", "--resume", "ft.pt"], "cannot be combined with --resume")):
+        code = main([*common, *extra])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and message in err and len(err.splitlines()) == 1, err
 
 
 def test_held_out_labels_never_reach_a_fit(tmp_path):
