@@ -409,11 +409,7 @@ class Ranker(BaseEstimator):
 
         if source.manifest_["space"] != space.name:
             raise NarankError(f"init is a {source.manifest_['space']} ranker; this one is for {space.name}")
-        def architecture(ranker: Ranker) -> dict[str, Any]:
-            params = {k: v for k, v in ranker.get_params().items() if k not in _NOT_ARCHITECTURE}
-            return {**params, "graph_features": _graph_features(params["graph_features"], space)}
-
-        mine, theirs = architecture(self), architecture(source)
+        mine, theirs = architecture_params(self), architecture_params(source)
         differ = sorted(k for k in mine if _plain(mine[k]) != _plain(theirs.get(k)))
         if differ:
             raise NarankError(f"init differs from this ranker in {', '.join(differ)}; create the Ranker "
@@ -660,6 +656,13 @@ FINE_TUNE_LR_SCALE = 0.1
 #: unlabelled cells that re-standardize graph features for a fine-tune's dataset, where the source's
 #: training ids cannot be parsed back into cells
 RESTANDARDIZE_CELLS = 1000
+
+
+def architecture_params(ranker: Ranker) -> dict[str, Any]:
+    """The parameters that define a ranker's network and inputs (graph features resolved): what a
+    fine-tune (`fit(init=...)`) must share with its init; training settings are not among them."""
+    params = {k: v for k, v in ranker.get_params().items() if k not in _NOT_ARCHITECTURE}
+    return {**params, "graph_features": _graph_features(params["graph_features"], get_space(ranker.space))}
 
 
 def resolve_init(init: str | os.PathLike | Ranker) -> Ranker:

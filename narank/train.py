@@ -203,7 +203,7 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
     from narank.benchmarks import require_table_file
     from narank.checkpoint import check_output_path
     from narank.evaluate import evaluate_ranker
-    from narank.predictor import Ranker, resolve_init
+    from narank.predictor import Ranker, architecture_params, resolve_init
     from narank.training_data import check_train_size, labelled, split
 
     ranker = source = None
@@ -213,12 +213,12 @@ def train_ranker(space: str | SearchSpace | None = "nb101", dataset: str | None 
                               "--resume")
         source = resolve_init(init)
         if space is not None and get_space(space).name != source.space:
-            raise NarankError(f"{init} is a {source.space} ranker; pass --space {source.space} to "
+            name = init if isinstance(init, str | os.PathLike) else "the init"
+            raise NarankError(f"{name} is a {source.space} ranker; pass --space {source.space} to "
                               "fine-tune it")
         space = source.space
-        architecture = {k: v for k, v in source.get_params().items()
-                        if k not in ("space", "dataset", "random_state", "warm_start", "verbose", "device")}
-        ranker_params = {**architecture, **ranker_params}
+        # the init's network and inputs; training settings are the fine-tune's own (as in fit(init=...))
+        ranker_params = {**architecture_params(source), **ranker_params}
     if resume is not None:
         ranker = Ranker.load(resume)
         space = ranker.space if space is None else space

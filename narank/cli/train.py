@@ -158,10 +158,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.train_size is not None:
         check_train_size(args.train_size)
-    if args.init is not None and args.space is None:  # the init's space, for the checks below
+    init = None
+    if args.init is not None:  # loaded once: its space serves the checks below, then it is fine-tuned
         from narank.predictor import resolve_init
 
-        args.space = resolve_init(args.init).space
+        init = resolve_init(args.init)
+        args.space = init.space if args.space is None else args.space
     if args.checkpoint_every < 0:
         raise NarankError(f"--checkpoint-every must be >= 0 (0 = only at the end), "
                           f"got {args.checkpoint_every}")
@@ -193,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
                                   target=args.target, data=args.data, out=out, resume=args.resume,
                                   checkpoint_every=args.checkpoint_every, verbose=not args.quiet,
                                   table=table, label_column=args.label_column if table is not None else None,
-                                  init=args.init,
+                                  init=init,
                                   **ranker_params(args))
     if args.json:
         print(json.dumps(summary))
