@@ -29,14 +29,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 from sklearn.model_selection import KFold
 
 from benchmarks.common import Records, add_run_arguments, kendall_tau, markdown_table, settings_digest
-from benchmarks.ranking import graf_zc_features, labelled_data, recipe_digest
+from benchmarks.ranking import TABULAR_SETS, _rank01, graf_zc_features, labelled_data, recipe_digest
 from narank.baselines import TABULAR_MODELS, tabular_scores
 from narank.engine import map_items
-from narank.graph_features import graph_features
+from narank.graph_features import graph_feature_names
 from narank.predictor import Ranker
 from narank.training_data import split
 
@@ -50,10 +49,6 @@ TARGETS = {("cifar10", 156): .845, ("cifar100", 156): .85, ("imagenet16_120", 15
 PEERS = ("graf_xgb", "graf_rf", "graf_zc_xgb", "graf_zc_rf")
 #: the version of the variants below: part of the settings digest, so a change re-runs the rows
 VARIANTS_VERSION = 1
-
-
-def _rank01(x: np.ndarray) -> np.ndarray:
-    return (rankdata(x) - 1) / max(1, len(x) - 1)
 
 
 def _gp_scores(x_train: np.ndarray, y: np.ndarray, x_test: np.ndarray, seed: int) -> np.ndarray:
@@ -87,8 +82,11 @@ def split_rows(dataset: str, size: int, seed: int, data: str | None) -> list[dic
     tau.update({f"GNN weight {w:g}": t for w, t in weights.items()})
     tau["best GNN weight in hindsight"] = max(weights.values())
 
-    own = graph_features(sp, cells, dataset, ranker.manifest_["graph_features"])
+    # the ranker's own graph features are the front block of the cached GRAF + zero-cost matrix
+    gnames = tuple(ranker.manifest_["graph_features"])
+    assert gnames == TABULAR_SETS["graf_zc"][:len(gnames)], gnames
     with_zc = graf_zc_features("nb201", dataset, data)
+    own = with_zc[:, :len(graph_feature_names(sp, gnames))]
     sets = {"own": own, "+zc": with_zc}
     held = {("xgb", "own"): parts["tabular"]}
     for (model, name) in [(m, s) for s in sets for m in TABULAR_MODELS]:

@@ -31,12 +31,11 @@ def _task_job(item: dict, data: str | None) -> dict:
     return _job((item["space"], item["method"], item["dataset"], item["seed"], max(BUDGETS), data))
 
 
-def pick_accuracy(record: dict, budget: int, data: str | None) -> float:
-    """The reported accuracy of the run's pick when cut at `budget` lookups."""
-    otable = _otable(record["space"], record["dataset"], data)
-    run = _rebuild({**record, "chosen": None}, otable).truncated(budget)
-    pick = run.pick()
-    return float(pick.test_acc if pick.test_acc is not None else pick.valid_acc)
+def pick_accuracies(record: dict, data: str | None) -> dict[int, float]:
+    """The reported accuracy of the run's pick when cut at each of `BUDGETS` lookups (rebuilt once)."""
+    run = _rebuild({**record, "chosen": None}, _otable(record["space"], record["dataset"], data))
+    picks = {budget: run.pick(budget) for budget in BUDGETS}
+    return {b: float(p.test_acc if p.test_acc is not None else p.valid_acc) for b, p in picks.items()}
 
 
 def write_report(rows: list[dict], data: str | None, path: Path) -> None:
@@ -60,8 +59,9 @@ def write_report(rows: list[dict], data: str | None, path: Path) -> None:
         paired = sorted(set(by["narank"]) & set(by["narank-blend"]))
         if not paired:
             continue
+        picks = {m: [pick_accuracies(by[m][s], data) for s in paired] for m in METHODS}
         for budget in BUDGETS:
-            acc = {m: np.array([pick_accuracy(by[m][s], budget, data) for s in paired]) for m in METHODS}
+            acc = {m: np.array([p[budget] for p in picks[m]]) for m in METHODS}
             secs = {m: np.mean([_seconds_at(by[m][s], budget) or 0.0 for s in paired]) for m in METHODS}
             test = paired_test(acc["narank-blend"], acc["narank"])
             wins.append((f"{space} {SHORT.get(dataset, dataset)}", budget, test["mean_diff"], test["p"]))

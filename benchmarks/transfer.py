@@ -41,15 +41,13 @@ def previous_rule(ranker: Ranker, cells: list, y: np.ndarray, seed: int) -> Rank
     the source's trees boosted `FINE_TUNE_TREES` more on the labels, and its blend re-calibrated."""
     from narank.graph_features import graph_features
     from narank.model.tabular import fit_tabular
-    from narank.predictor import BLEND_CELLS, BLEND_LEVELS
 
     other = copy.deepcopy(ranker)
     space = get_space(ranker.manifest_["space"])
     names = tuple(ranker.manifest_["graph_features"])
     values = graph_features(space, cells, ranker.manifest_["dataset"], names)
     other.tabular_ = fit_tabular(other._standardized(values), y, seed, ranker.tabular_.copy())
-    unlabelled = other.predict_parts(space.sample(BLEND_CELLS, seed))
-    other.manifest_["blend"] = {k: np.quantile(v, BLEND_LEVELS).tolist() for k, v in unlabelled.items()}
+    other.calibrate_blend(seed)
     return other
 
 

@@ -394,14 +394,18 @@ class Ranker(BaseEstimator):
             if init is None:  # a fine-tune keeps the init's trees (see the docstring)
                 start = getattr(self, "tabular_", None) if keep_weights else None
                 self.tabular_ = fit_tabular(self._standardized(values.numpy()), acc, settings.seed, start)
-            unlabelled = self.predict_parts(space.sample(BLEND_CELLS, settings.seed))
-            self.manifest_["blend"] = {k: np.quantile(v, BLEND_LEVELS).tolist()
-                                       for k, v in unlabelled.items()}
+            self.calibrate_blend(settings.seed)
         else:
             self.__dict__.pop("tabular_", None)
         if checkpoint is not None:
             self.save(checkpoint)
         return self
+
+    def calibrate_blend(self, seed: int) -> None:
+        """Record where each half's scores of `BLEND_CELLS` unlabelled cells (drawn with `seed`) fall:
+        the quantiles `blend_scores` maps both halves onto (call again after changing a half)."""
+        unlabelled = self.predict_parts(get_space(self.manifest_["space"]).sample(BLEND_CELLS, seed))
+        self.manifest_["blend"] = {k: np.quantile(v, BLEND_LEVELS).tolist() for k, v in unlabelled.items()}
 
     def _adopt(self, source: Ranker, space: SearchSpace, dataset: str) -> None:
         """Take `source`'s weights and trees to fine-tune (`fit(init=...)`); check they fit."""
